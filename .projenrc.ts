@@ -1,0 +1,112 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+// aws-cdk-lib is a peer dependency from the version cdk-nag 3 needs; tests run
+// against a current release because the built-in CloudFormation validator
+// (`@aws-cdk/core:validateAgainstDefaultRules`) only exists from 2.262.
+const CDK_PEER_MINIMUM = '2.257.0';
+const CDK_TEST_VERSION = '2.276.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-decoupling-patterns',
+  description:
+    'AWS CDK constructs for decoupling applications: SQS work queues, SNS fan-out, queue-driven fleets, Kinesis streams and Amazon MQ, secure and operable by default.',
+  keywords: ['aws-cdk', 'cdk', 'sqs', 'sns', 'kinesis', 'firehose', 'amazon-mq', 'decoupling', 'cdk-nag'],
+  author: 'cdk-decoupling-patterns maintainers',
+  authorAddress: 'maintainers@users.noreply.b-seed-d851e189.example',
+  repositoryUrl: 'https://github.com/cdk-decoupling-patterns/cdk-decoupling-patterns.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.16.0',
+
+  cdkVersion: CDK_PEER_MINIMUM,
+  constructsVersion: '10.5.1',
+  peerDependencyOptions: { pinnedDevDependency: false },
+  jsiiVersion: '~6.0.16',
+  typescriptVersion: '~6.0.0',
+
+  // This repository is not hosted on GitHub; CI is `.ci/run`.
+  github: false,
+  release: false,
+
+  prettier: true,
+  prettierOptions: {
+    settings: { singleQuote: true, printWidth: 120, trailingComma: javascript.TrailingComma.ALL },
+  },
+  eslint: true,
+
+  jestOptions: {
+    // Snapshots fail on drift; `npx projen test:update` refreshes them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+    },
+  },
+
+  docgen: true,
+
+  publishToPypi: {
+    distName: 'cdk-decoupling-patterns',
+    module: 'cdk_decoupling_patterns',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkdecouplingpatterns',
+    mavenGroupId: 'io.github.cdk-decoupling-patterns',
+    mavenArtifactId: 'cdk-decoupling-patterns',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkDecouplingPatterns',
+    packageId: 'CdkDecouplingPatterns',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-decoupling-patterns/cdk-decoupling-patterns-go',
+    packageName: 'cdkdecouplingpatterns',
+  },
+
+  devDeps: [
+    `aws-cdk-lib@${CDK_TEST_VERSION}`,
+    'constructs@^10.8.1',
+    'aws-cdk@2.1148.1',
+    'cdk-nag@^3.0.2',
+    // AGPL-3.0: used by tests only, never a runtime dependency.
+    '@cloud-copilot/iam-simulate@^0.1.173',
+  ],
+
+  tsconfigDev: {
+    include: ['../app/**/*.ts', '../tools/**/*.ts'],
+    compilerOptions: {},
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'app', 'tools', 'projenrc'],
+  },
+  gitignore: ['/cdk.out/', '/.local-aws/'],
+});
+
+// This machine and CI run Node 20, which jsii 6 still runs but reports as end-of-life
+// in a banner on every call.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+
+// Plain `jsii`, so reserved words of the target languages are reported.
+project.compileTask.reset('jsii');
+
+// README examples must compile in every language: strict rosetta against rosetta/default.ts-fixture.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.postCompileTask.exec('jsii-rosetta extract --strict --fail');
+
+// .NET is packaged only where a dotnet toolchain exists (this machine has none).
+project.tasks.tryFind('package:dotnet')?.addCondition('command -v dotnet >/dev/null');
+
+// The CDK app that synthesizes every blueprint stack of the library.
+new JsonFile(project, 'cdk.json', {
+  obj: {
+    app: 'npx ts-node --prefer-ts-exts app/blueprints.ts',
+    output: 'cdk.out',
+    context: {
+      '@aws-cdk/core:validateAgainstDefaultRules': true,
+      '@aws-cdk/core:strictCfnValidateErrors': true,
+    },
+  },
+});
+
+project.synth();
