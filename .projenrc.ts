@@ -70,6 +70,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^3.0.2',
     // AGPL-3.0: used by tests only, never a runtime dependency.
     '@cloud-copilot/iam-simulate@^0.1.173',
+    // SDK v3 clients for the embedded local AWS (behaviour tests and the main job).
+    ...['cloudformation', 'sqs', 'sns', 'kms', 's3', 'firehose', 'kinesis', 'ssm', 'iam', 'sts'].map(
+      (service) => `@aws-sdk/client-${service}@^3`,
+    ),
   ],
 
   tsconfigDev: {
@@ -80,7 +84,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     dirs: ['src'],
     devdirs: ['test', 'app', 'tools', 'projenrc'],
   },
-  gitignore: ['/cdk.out/', '/.local-aws/'],
+  gitignore: ['/cdk.out/', '/.local-aws/', '/.jsii.tabl.json'],
 });
 
 // This machine and CI run Node 20, which jsii 6 still runs but reports as end-of-life
@@ -96,6 +100,12 @@ project.postCompileTask.exec('jsii-rosetta extract --strict --fail');
 
 // .NET is packaged only where a dotnet toolchain exists (this machine has none).
 project.tasks.tryFind('package:dotnet')?.addCondition('command -v dotnet >/dev/null');
+
+// The main job: synthesize every blueprint, print where the templates went and the compliance result.
+project.addTask('blueprints', {
+  description: 'Synthesize the blueprint stacks into cdk.out and check them with the five compliance packs',
+  exec: 'ts-node --prefer-ts-exts tools/synth-blueprints.ts',
+});
 
 // The CDK app that synthesizes every blueprint stack of the library.
 new JsonFile(project, 'cdk.json', {

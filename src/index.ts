@@ -1,5 +1,3 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './work-queue';
+export * from './stack-alarm-topic';
+export * from './blueprints';

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The repository's CDK app (cdk.json): every blueprint stack of the library, checked
+// by the five cdk-nag packs at synth.
+import { App, Validations } from 'aws-cdk-lib';
+import {
+  AwsSolutionsChecks,
+  HIPAASecurityChecks,
+  NIST80053R5Checks,
+  PCIDSS321Checks,
+  ServerlessChecks,
+} from 'cdk-nag';
+import { WorkQueueBlueprint } from '../src';
+
+/** Adds every blueprint stack to `app`. */
+export function addBlueprints(app: App): void {
+  // A fixed environment keeps templates reproducible and matches the local AWS account.
+  const env = {
+    account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
+    region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
+  };
+  new WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
+}
+
+if (require.main === module) {
+  const app = new App();
+  addBlueprints(app);
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new NIST80053R5Checks(app),
+    new HIPAASecurityChecks(app),
+    new PCIDSS321Checks(app),
+    new ServerlessChecks(app),
+  );
+  app.synth();
+}

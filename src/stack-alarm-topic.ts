@@ -1,0 +1,63 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct, IConstruct } from 'constructs';
+
+const CONSTRUCT_ID = 'DecouplingPatternsAlarmTopic';
+
+/**
+ * The SNS topic that alarms of every construct of this library in one stack notify
+ * when they are not given an `alarmTopic` of their own.
+ *
+ * It is created on first use, encrypted with a customer-managed key (rotation on)
+ * that CloudWatch may use, and denies publishing without TLS. Subscribe your pager
+ * or mailbox to it:
+ *
+ * `StackAlarmTopic.of(stack).topic.addSubscription(new subscriptions.EmailSubscription('ops@example.com'))`
+ */
+export class StackAlarmTopic extends Construct {
+  /**
+   * The alarm topic of the stack that contains `scope`, created on first use.
+   */
+  public static of(scope: IConstruct): StackAlarmTopic {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(CONSTRUCT_ID);
+    if (existing instanceof StackAlarmTopic) {
+      return existing;
+    }
+    return new StackAlarmTopic(stack, CONSTRUCT_ID);
+  }
+
+  /** The topic alarms notify. */
+  public readonly topic: sns.Topic;
+
+  /** The customer-managed key the topic is encrypted with. */
+  public readonly encryptionKey: kms.Key;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: `Encrypts the alarm topic created by ${this.node.path}`,
+      enableKeyRotation: true,
+    });
+    // CloudWatch must be able to encrypt the messages it publishes on alarm; without
+    // this statement alarm notifications to an encrypted topic are dropped silently.
+    // This is the statement AWS documents; the topic itself decides who may publish.
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishEncrypted',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Alarms of cdk-decoupling-patterns constructs',
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+  }
+}

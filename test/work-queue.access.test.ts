@@ -1,0 +1,218 @@
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { WorkQueue, WorkQueueEncryption } from '../src';
+import {
+  expectAllowed,
+  expectDenied,
+  identityPoliciesFor,
+  keyPolicyFor,
+  queuePolicyFor,
+  resolveIntrinsics,
+} from './support/access';
+import { strictStack } from './support/app';
+
+// Access proofs: the synthesized queue, key and identity policies, evaluated offline.
+const ACCOUNT = '123456789012';
+const OTHER_ACCOUNT_ROLE = 'arn:aws:iam::999999999999:role/Intruder';
+
+function logicalId(construct: { node: { defaultChild?: unknown } }): string {
+  const cfn = construct.node.defaultChild as CfnResource;
+  return Stack.of(cfn).getLogicalId(cfn);
+}
+
+function fixture() {
+  const stack = strictStack();
+  const workQueue = new WorkQueue(stack, 'Jobs', { encryption: WorkQueueEncryption.KMS });
+  const consumer = new iam.Role(stack, 'Consumer', { roleName: 'Consumer', assumedBy: new iam.AccountRootPrincipal() });
+  workQueue.grantConsumeMessages(consumer);
+  const operator = new iam.Role(stack, 'Operator', { roleName: 'Operator', assumedBy: new iam.AccountRootPrincipal() });
+  workQueue.grantRedrive(operator);
+  const topic = new sns.Topic(stack, 'Orders');
+  topic.addSubscription(new snsSubscriptions.SqsSubscription(workQueue));
+
+  const template = Template.fromStack(stack).toJSON();
+  const arn = (construct: { node: { defaultChild?: unknown } }, attribute = 'Arn') =>
+    resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(construct), attribute] }, template);
+  return {
+    template,
+    source: { arn: arn(workQueue.queue), policy: queuePolicyFor(template, logicalId(workQueue.queue)) },
+    dlq: { arn: arn(workQueue.deadLetterQueue), policy: queuePolicyFor(template, logicalId(workQueue.deadLetterQueue)) },
+    key: { arn: arn(workQueue.encryptionKey!), policy: keyPolicyFor(template, logicalId(workQueue.encryptionKey!)) },
+    consumer: {
+      arn: `arn:aws:iam::${ACCOUNT}:role/Consumer`,
+      policies: identityPoliciesFor(template, logicalId(consumer)),
+    },
+    operator: {
+      arn: `arn:aws:iam::${ACCOUNT}:role/Operator`,
+      policies: identityPoliciesFor(template, logicalId(operator)),
+    },
+    topicArn: resolveIntrinsics<string>({ Ref: logicalId(topic) }, template),
+  };
+}
+
+const f = fixture();
+
+describe('TLS only', () => {
+  test.each([
+    ['source queue', () => f.source],
+    ['dead-letter queue', () => f.dlq],
+  ])('a request without TLS to the %s is denied, even for a granted role', async (_name, queue) => {
+    const { arn, policy } = queue();
+    const request = {
+      principal: f.consumer.arn,
+      action: 'sqs:ReceiveMessage',
+      resource: arn,
+      resourcePolicy: policy,
+      identityPolicies: f.consumer.policies,
+    };
+    const decision = await expectDenied({ ...request, context: { 'aws:SecureTransport': 'false' } });
+    expect(decision.result).toBe('ExplicitlyDenied');
+  });
+
+  test('the same consumer request with TLS is allowed on the source queue', async () => {
+    await expectAllowed({
+      principal: f.consumer.arn,
+      action: 'sqs:ReceiveMessage',
+      resource: f.source.arn,
+      resourcePolicy: f.source.policy,
+      identityPolicies: f.consumer.policies,
+    });
+  });
+});
+
+describe('a role granted grantConsumeMessages', () => {
+  test.each(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'])(
+    'may %s on the source queue',
+    async (action) => {
+      await expectAllowed({
+        principal: f.consumer.arn,
+        action,
+        resource: f.source.arn,
+        resourcePolicy: f.source.policy,
+        identityPolicies: f.consumer.policies,
+      });
+    },
+  );
+
+  test('may decrypt with the queue key', async () => {
+    await expectAllowed({
+      principal: f.consumer.arn,
+      action: 'kms:Decrypt',
+      resource: f.key.arn,
+      resourcePolicy: f.key.policy,
+      identityPolicies: f.consumer.policies,
+    });
+  });
+
+  test.each([
+    ['send to the dead-letter queue', 'sqs:SendMessage', () => f.dlq],
+    ['receive from the dead-letter queue', 'sqs:ReceiveMessage', () => f.dlq],
+    ['send to the source queue', 'sqs:SendMessage', () => f.source],
+    ['purge the source queue', 'sqs:PurgeQueue', () => f.source],
+  ])('may not %s', async (_name, action, queue) => {
+    await expectDenied({
+      principal: f.consumer.arn,
+      action,
+      resource: queue().arn,
+      resourcePolicy: queue().policy,
+      identityPolicies: f.consumer.policies,
+    });
+  });
+
+  test('may not encrypt new messages with the key', async () => {
+    await expectDenied({
+      principal: f.consumer.arn,
+      action: 'kms:GenerateDataKey',
+      resource: f.key.arn,
+      resourcePolicy: f.key.policy,
+      identityPolicies: f.consumer.policies,
+    });
+  });
+});
+
+describe('a role granted grantRedrive', () => {
+  test.each(['sqs:StartMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])(
+    'may %s on the dead-letter queue',
+    async (action) => {
+      await expectAllowed({
+        principal: f.operator.arn,
+        action,
+        resource: f.dlq.arn,
+        resourcePolicy: f.dlq.policy,
+        identityPolicies: f.operator.policies,
+      });
+    },
+  );
+
+  test('may send the moved messages to the source queue, encrypted with the key', async () => {
+    await expectAllowed({
+      principal: f.operator.arn,
+      action: 'sqs:SendMessage',
+      resource: f.source.arn,
+      resourcePolicy: f.source.policy,
+      identityPolicies: f.operator.policies,
+    });
+    await expectAllowed({
+      principal: f.operator.arn,
+      action: 'kms:GenerateDataKey',
+      resource: f.key.arn,
+      resourcePolicy: f.key.policy,
+      identityPolicies: f.operator.policies,
+    });
+  });
+
+  test('may not consume from the source queue', async () => {
+    await expectDenied({
+      principal: f.operator.arn,
+      action: 'sqs:ReceiveMessage',
+      resource: f.source.arn,
+      resourcePolicy: f.source.policy,
+      identityPolicies: f.operator.policies,
+    });
+  });
+});
+
+describe('another account', () => {
+  // The intruder even grants itself everything: without our resource policies trusting it, that is not enough.
+  const selfGranted = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
+
+  test.each([
+    ['send to the source queue', 'sqs:SendMessage', () => f.source],
+    ['receive from the source queue', 'sqs:ReceiveMessage', () => f.source],
+    ['receive from the dead-letter queue', 'sqs:ReceiveMessage', () => f.dlq],
+    ['decrypt with the key', 'kms:Decrypt', () => f.key],
+  ])('may not %s', async (_name, action, target) => {
+    await expectDenied({
+      principal: OTHER_ACCOUNT_ROLE,
+      action,
+      resource: target().arn,
+      resourcePolicy: target().policy,
+      identityPolicies: selfGranted,
+    });
+  });
+});
+
+describe('as a subscription target', () => {
+  test('SNS may deliver on behalf of the subscribed topic', async () => {
+    await expectAllowed({
+      principal: 'sns.amazonaws.com',
+      action: 'sqs:SendMessage',
+      resource: f.source.arn,
+      resourcePolicy: f.source.policy,
+      context: { 'aws:SourceArn': f.topicArn },
+    });
+  });
+
+  test('SNS may not deliver on behalf of another topic', async () => {
+    await expectDenied({
+      principal: 'sns.amazonaws.com',
+      action: 'sqs:SendMessage',
+      resource: f.source.arn,
+      resourcePolicy: f.source.policy,
+      context: { 'aws:SourceArn': `arn:aws:sns:us-east-1:999999999999:Other` },
+    });
+  });
+});

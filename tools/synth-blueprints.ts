@@ -1,0 +1,34 @@
+// The main job before deployment: synthesize every blueprint into cdk.out, then print
+// where each template went and what the five compliance packs found.
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { addBlueprints } from '../app/blueprints';
+import { STRICT_VALIDATION_CONTEXT } from '../test/support/app';
+import { compliancePacks, complianceFindings } from '../test/support/compliance';
+
+function main(): number {
+  const outdir = path.resolve(__dirname, '..', 'cdk.out');
+  const app = new App({ outdir, context: STRICT_VALIDATION_CONTEXT });
+  addBlueprints(app);
+  const assembly = app.synth();
+
+  console.log('Blueprint templates (CloudFormation validator: no errors or warnings, or synthesis would have failed):');
+  for (const stack of assembly.stacks) {
+    const resources = Object.keys(stack.template.Resources ?? {}).length;
+    console.log(`  ${stack.stackName.padEnd(28)} ${resources} resources  ${path.relative(process.cwd(), stack.templateFullPath)}`);
+  }
+
+  const findings = complianceFindings(app);
+  console.log(`\nCompliance (${compliancePacks().map((p) => p.readPackName).join(', ')}, warnings included):`);
+  for (const pack of compliancePacks()) {
+    const count = findings.filter((f) => f.pack === pack.readPackName).length;
+    console.log(`  ${pack.readPackName.padEnd(14)} ${count === 0 ? 'pass' : `${count} finding(s)`}`);
+  }
+  for (const f of findings) {
+    console.log(`  ${f.path}: ${f.rule} (${f.level}) - ${f.description}`);
+  }
+  console.log(findings.length === 0 ? '\nResult: compliant, 0 findings.' : `\nResult: ${findings.length} finding(s).`);
+  return findings.length === 0 ? 0 : 1;
+}
+
+process.exitCode = main();
