@@ -1,10 +1,12 @@
 import { awscdk, javascript, JsonFile } from 'projen';
 
-// aws-cdk-lib is a peer dependency from the version cdk-nag 3 needs; tests run
-// against a current release because the built-in CloudFormation validator
-// (`@aws-cdk/core:validateAgainstDefaultRules`) only exists from 2.262.
+// aws-cdk-lib is a peer dependency from the version cdk-nag 3 needs. Tests and packages
+// build against a newer release because the built-in CloudFormation validator
+// (`@aws-cdk/core:validateAgainstDefaultRules`) only exists from 2.262; 2.270.0 is the
+// newest whose Go module (which jsii-pacmak's Go build pins to this version) the Go
+// module proxy serves here.
 const CDK_PEER_MINIMUM = '2.257.0';
-const CDK_TEST_VERSION = '2.276.0';
+const CDK_TEST_VERSION = '2.270.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-decoupling-patterns',
@@ -65,7 +67,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `aws-cdk-lib@${CDK_TEST_VERSION}`,
-    'constructs@^10.8.1',
     'aws-cdk@2.1148.1',
     'cdk-nag@^3.0.2',
     // AGPL-3.0: used by tests only, never a runtime dependency.
@@ -100,6 +101,23 @@ project.postCompileTask.exec('jsii-rosetta extract --strict --fail');
 
 // .NET is packaged only where a dotnet toolchain exists (this machine has none).
 project.tasks.tryFind('package:dotnet')?.addCondition('command -v dotnet >/dev/null');
+
+// jsii-pacmak's Go build requires the Go modules of the exact npm versions installed, so
+// the dependencies aws-cdk-lib brings are pinned to the ones its Go module (2.270.0) names.
+project.addDevDeps('constructs@10.6.0');
+project.package.file.addOverride('overrides', {
+  '@aws-cdk/cloud-assembly-schema': '54.11.0',
+  '@aws-cdk/asset-node-proxy-agent-v6': '2.1.2',
+});
+
+// The checksum database is not reachable from here for the aws-cdk-go modules the Go
+// build needs; the modules still come from the Go module proxy.
+project.tasks.tryFind('package:go')?.env('GOSUMDB', 'off');
+
+// app/ and tools/ are linted with type information like src/ and test/.
+project
+  .tryFindObjectFile('.eslintrc.json')
+  ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts', 'tools/*.ts']);
 
 // The main job: synthesize every blueprint, print where the templates went and the compliance result.
 project.addTask('blueprints', {

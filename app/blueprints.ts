@@ -2,13 +2,7 @@
 // The repository's CDK app (cdk.json): every blueprint stack of the library, checked
 // by the five cdk-nag packs at synth.
 import { App, Validations } from 'aws-cdk-lib';
-import {
-  AwsSolutionsChecks,
-  HIPAASecurityChecks,
-  NIST80053R5Checks,
-  PCIDSS321Checks,
-  ServerlessChecks,
-} from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { WorkQueueBlueprint } from '../src';
 
 /** Adds every blueprint stack to `app`. */

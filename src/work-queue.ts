@@ -355,7 +355,13 @@ export class WorkQueue extends sqs.QueueBase {
     return this.grantOnQueue(
       grantee,
       this.queue,
-      ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      [
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+      ],
       ['kms:Decrypt'],
     );
   }

@@ -39,7 +39,10 @@ function fixture() {
   return {
     template,
     source: { arn: arn(workQueue.queue), policy: queuePolicyFor(template, logicalId(workQueue.queue)) },
-    dlq: { arn: arn(workQueue.deadLetterQueue), policy: queuePolicyFor(template, logicalId(workQueue.deadLetterQueue)) },
+    dlq: {
+      arn: arn(workQueue.deadLetterQueue),
+      policy: queuePolicyFor(template, logicalId(workQueue.deadLetterQueue)),
+    },
     key: { arn: arn(workQueue.encryptionKey!), policy: keyPolicyFor(template, logicalId(workQueue.encryptionKey!)) },
     consumer: {
       arn: `arn:aws:iam::${ACCOUNT}:role/Consumer`,

@@ -41,7 +41,10 @@ describe('WorkQueue defaults', () => {
       ReceiveMessageWaitTimeSeconds: 20,
       MaximumMessageSize: 1_048_576,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('JobsDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('JobsDeadLetterQueue'), 'Arn'] },
+        maxReceiveCount: 5,
+      },
     });
   });
 
@@ -94,7 +97,9 @@ describe('WorkQueue defaults', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('JobsDeadLetterQueue'), 'QueueName'] } }],
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('JobsDeadLetterQueue'), 'QueueName'] } },
+      ],
       Statistic: 'Maximum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -107,7 +112,9 @@ describe('WorkQueue defaults', () => {
   test('the dead-letter queue alarms before messages expire (75% of 14 days)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('JobsDeadLetterQueue'), 'QueueName'] } }],
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('JobsDeadLetterQueue'), 'QueueName'] } },
+      ],
       Threshold: 907_200,
       ComparisonOperator: 'GreaterThanThreshold',
     });
@@ -182,7 +189,9 @@ describe('WorkQueue, FIFO with KMS and every feature on', () => {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersKey'), 'Arn'] },
       RedriveAllowPolicy: {
         redrivePermission: 'byQueue',
-        sourceQueueArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sqs:us-east-1:123456789012:orders.fifo']] }],
+        sourceQueueArns: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sqs:us-east-1:123456789012:orders.fifo']] },
+        ],
       },
     });
   });
@@ -200,7 +209,9 @@ describe('WorkQueue, FIFO with KMS and every feature on', () => {
   test('alarms on the age of the oldest message in the source queue', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersQueue'), 'QueueName'] } }],
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('OrdersQueue'), 'QueueName'] } },
+      ],
       Threshold: 1800,
     });
     expect(workQueue.alarms).toHaveLength(3);
@@ -234,8 +245,12 @@ describe('WorkQueue props', () => {
     const stack = strictStack();
     new WorkQueue(stack, 'Q', { fifo: true });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.stringLikeRegexp('^Stack-Q-[0-9a-f]{8}\\.fifo$') });
-    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: Match.stringLikeRegexp('^Stack-Q-[0-9a-f]{8}-dlq\\.fifo$') });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: Match.stringLikeRegexp('^Stack-Q-[0-9a-f]{8}\\.fifo$'),
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: Match.stringLikeRegexp('^Stack-Q-[0-9a-f]{8}-dlq\\.fifo$'),
+    });
   });
 
   test('generated names differ between stacks of different names with the same construct path', () => {
@@ -269,7 +284,10 @@ describe('WorkQueue props', () => {
       'Delete',
       'Delete',
     ]);
-    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete', Properties: { Description: 'Encrypts the queues of Stack/Q' } });
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Delete',
+      Properties: { Description: 'Encrypts the queues of Stack/Q' },
+    });
   });
 
   test('alarms notify the given topic instead of the stack-wide one', () => {
@@ -296,7 +314,9 @@ describe('WorkQueue props', () => {
     new WorkQueue(stack, 'Q', { retentionPeriod: Duration.days(14) });
     Annotations.fromStack(stack).hasWarning(
       '/Stack/Q',
-      Match.stringLikeRegexp('retentionPeriod \\(14 days\\) is not shorter than deadLetterRetentionPeriod \\(14 days\\)'),
+      Match.stringLikeRegexp(
+        'retentionPeriod \\(14 days\\) is not shorter than deadLetterRetentionPeriod \\(14 days\\)',
+      ),
     );
   });
 
@@ -321,7 +341,9 @@ describe('WorkQueue props', () => {
           Match.objectLike({
             Action: 'sqs:SendMessage',
             Principal: { Service: 'sns.amazonaws.com' },
-            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) } } },
+            Condition: {
+              ArnEquals: { 'aws:SourceArn': { Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) } },
+            },
           }),
         ]),
       },
@@ -336,7 +358,11 @@ describe('WorkQueue grants', () => {
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
     grant(workQueue, role);
     const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
-    return { stack, workQueue, statements: Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement) };
+    return {
+      stack,
+      workQueue,
+      statements: Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement),
+    };
   }
 
   test('grantSendMessages: exact actions on the source queue, plus the key when KMS', () => {
@@ -349,7 +375,11 @@ describe('WorkQueue grants', () => {
         Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         Resource: stack.resolve(workQueue.queue.queueArn),
       },
-      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: stack.resolve(workQueue.encryptionKey!.keyArn) },
+      {
+        Effect: 'Allow',
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: stack.resolve(workQueue.encryptionKey!.keyArn),
+      },
     ]);
   });
 
@@ -358,7 +388,13 @@ describe('WorkQueue grants', () => {
     expect(statements).toEqual([
       {
         Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
         Resource: stack.resolve(workQueue.queue.queueArn),
       },
     ]);
@@ -443,28 +479,108 @@ describe('WorkQueue metrics', () => {
 
 describe('WorkQueue rejects bad input at synth', () => {
   const cases: Array<[string, () => object, RegExp]> = [
-    ['maxReceiveCount 0', () => ({ maxReceiveCount: 0 }), /\[Stack\/Q\] maxReceiveCount must be an integer between 1 and 1,000, got 0/],
-    ['maxReceiveCount 1001', () => ({ maxReceiveCount: 1001 }), /maxReceiveCount must be an integer between 1 and 1,000, got 1,001/],
-    ['maxReceiveCount 2.5', () => ({ maxReceiveCount: 2.5 }), /maxReceiveCount must be an integer between 1 and 1,000, got 2.5/],
-    ['retentionPeriod 59 s', () => ({ retentionPeriod: Duration.seconds(59) }), /\[Stack\/Q\] retentionPeriod must be between 1 minute and 14 days, got 59 seconds/],
-    ['retentionPeriod 15 days', () => ({ retentionPeriod: Duration.days(15) }), /retentionPeriod must be between 1 minute and 14 days, got 15 days/],
-    ['deadLetterRetentionPeriod 15 days', () => ({ deadLetterRetentionPeriod: Duration.days(15) }), /deadLetterRetentionPeriod must be between 1 minute and 14 days, got 15 days/],
-    ['deadLetterRetentionPeriod 30 s', () => ({ deadLetterRetentionPeriod: Duration.seconds(30) }), /deadLetterRetentionPeriod must be between 1 minute and 14 days, got 30 seconds/],
-    ['visibilityTimeout 13 h', () => ({ visibilityTimeout: Duration.hours(13) }), /visibilityTimeout must be between 0 seconds and 12 hours, got 13 hours/],
-    ['visibilityTimeout 1.5 s', () => ({ visibilityTimeout: Duration.millis(1500) }), /visibilityTimeout must be a whole number of seconds between 0 seconds and 12 hours, got 1 second 500 millis/],
-    ['deliveryDelay 16 min', () => ({ deliveryDelay: Duration.minutes(16) }), /deliveryDelay must be between 0 seconds and 15 minutes, got 16 minutes/],
-    ['receiveMessageWaitTime 21 s', () => ({ receiveMessageWaitTime: Duration.seconds(21) }), /receiveMessageWaitTime must be between 0 seconds and 20 seconds, got 21 seconds/],
-    ['maxMessageSizeBytes 1023', () => ({ maxMessageSizeBytes: 1023 }), /maxMessageSizeBytes must be an integer between 1,024 and 1,048,576, got 1,023/],
-    ['maxMessageSizeBytes 1048577', () => ({ maxMessageSizeBytes: 1_048_577 }), /maxMessageSizeBytes must be an integer between 1,024 and 1,048,576, got 1,048,577/],
-    ['contentBasedDeduplication on a standard queue', () => ({ contentBasedDeduplication: true }), /\[Stack\/Q\] contentBasedDeduplication can only be true on a FIFO queue \(fifo: true\), got true/],
-    ['highThroughputFifo on a standard queue', () => ({ highThroughputFifo: true }), /\[Stack\/Q\] highThroughputFifo can only be true on a FIFO queue \(fifo: true\), got true/],
-    ['a FIFO name without .fifo', () => ({ fifo: true, queueName: 'jobs' }), /\[Stack\/Q\] queueName of a FIFO queue must end in "\.fifo", got "jobs"/],
-    ['a .fifo name on a standard queue', () => ({ fifo: false, queueName: 'jobs.fifo' }), /queueName may end in "\.fifo" only for a FIFO queue .*, got "jobs.fifo"/],
-    ['a name with a space', () => ({ queueName: 'my jobs' }), /queueName must be 1 to 80 characters .* letters, digits, hyphens and underscores, got "my jobs"/],
+    [
+      'maxReceiveCount 0',
+      () => ({ maxReceiveCount: 0 }),
+      /\[Stack\/Q\] maxReceiveCount must be an integer between 1 and 1,000, got 0/,
+    ],
+    [
+      'maxReceiveCount 1001',
+      () => ({ maxReceiveCount: 1001 }),
+      /maxReceiveCount must be an integer between 1 and 1,000, got 1,001/,
+    ],
+    [
+      'maxReceiveCount 2.5',
+      () => ({ maxReceiveCount: 2.5 }),
+      /maxReceiveCount must be an integer between 1 and 1,000, got 2.5/,
+    ],
+    [
+      'retentionPeriod 59 s',
+      () => ({ retentionPeriod: Duration.seconds(59) }),
+      /\[Stack\/Q\] retentionPeriod must be between 1 minute and 14 days, got 59 seconds/,
+    ],
+    [
+      'retentionPeriod 15 days',
+      () => ({ retentionPeriod: Duration.days(15) }),
+      /retentionPeriod must be between 1 minute and 14 days, got 15 days/,
+    ],
+    [
+      'deadLetterRetentionPeriod 15 days',
+      () => ({ deadLetterRetentionPeriod: Duration.days(15) }),
+      /deadLetterRetentionPeriod must be between 1 minute and 14 days, got 15 days/,
+    ],
+    [
+      'deadLetterRetentionPeriod 30 s',
+      () => ({ deadLetterRetentionPeriod: Duration.seconds(30) }),
+      /deadLetterRetentionPeriod must be between 1 minute and 14 days, got 30 seconds/,
+    ],
+    [
+      'visibilityTimeout 13 h',
+      () => ({ visibilityTimeout: Duration.hours(13) }),
+      /visibilityTimeout must be between 0 seconds and 12 hours, got 13 hours/,
+    ],
+    [
+      'visibilityTimeout 1.5 s',
+      () => ({ visibilityTimeout: Duration.millis(1500) }),
+      /visibilityTimeout must be a whole number of seconds between 0 seconds and 12 hours, got 1 second 500 millis/,
+    ],
+    [
+      'deliveryDelay 16 min',
+      () => ({ deliveryDelay: Duration.minutes(16) }),
+      /deliveryDelay must be between 0 seconds and 15 minutes, got 16 minutes/,
+    ],
+    [
+      'receiveMessageWaitTime 21 s',
+      () => ({ receiveMessageWaitTime: Duration.seconds(21) }),
+      /receiveMessageWaitTime must be between 0 seconds and 20 seconds, got 21 seconds/,
+    ],
+    [
+      'maxMessageSizeBytes 1023',
+      () => ({ maxMessageSizeBytes: 1023 }),
+      /maxMessageSizeBytes must be an integer between 1,024 and 1,048,576, got 1,023/,
+    ],
+    [
+      'maxMessageSizeBytes 1048577',
+      () => ({ maxMessageSizeBytes: 1_048_577 }),
+      /maxMessageSizeBytes must be an integer between 1,024 and 1,048,576, got 1,048,577/,
+    ],
+    [
+      'contentBasedDeduplication on a standard queue',
+      () => ({ contentBasedDeduplication: true }),
+      /\[Stack\/Q\] contentBasedDeduplication can only be true on a FIFO queue \(fifo: true\), got true/,
+    ],
+    [
+      'highThroughputFifo on a standard queue',
+      () => ({ highThroughputFifo: true }),
+      /\[Stack\/Q\] highThroughputFifo can only be true on a FIFO queue \(fifo: true\), got true/,
+    ],
+    [
+      'a FIFO name without .fifo',
+      () => ({ fifo: true, queueName: 'jobs' }),
+      /\[Stack\/Q\] queueName of a FIFO queue must end in "\.fifo", got "jobs"/,
+    ],
+    [
+      'a .fifo name on a standard queue',
+      () => ({ fifo: false, queueName: 'jobs.fifo' }),
+      /queueName may end in "\.fifo" only for a FIFO queue .*, got "jobs.fifo"/,
+    ],
+    [
+      'a name with a space',
+      () => ({ queueName: 'my jobs' }),
+      /queueName must be 1 to 80 characters .* letters, digits, hyphens and underscores, got "my jobs"/,
+    ],
     ['a name of 81 characters', () => ({ queueName: 'a'.repeat(81) }), /queueName must be 1 to 80 characters/],
-    ['a FIFO name of 81 characters', () => ({ queueName: 'a'.repeat(76) + '.fifo' }), /queueName must be 1 to 80 characters/],
+    [
+      'a FIFO name of 81 characters',
+      () => ({ queueName: 'a'.repeat(76) + '.fifo' }),
+      /queueName must be 1 to 80 characters/,
+    ],
     ['an empty name', () => ({ queueName: '' }), /queueName must be 1 to 80 characters/],
-    ['oldestMessageAgeAlarmThreshold 30 s', () => ({ oldestMessageAgeAlarmThreshold: Duration.seconds(30) }), /oldestMessageAgeAlarmThreshold must be between 1 minute and 14 days, got 30 seconds/],
+    [
+      'oldestMessageAgeAlarmThreshold 30 s',
+      () => ({ oldestMessageAgeAlarmThreshold: Duration.seconds(30) }),
+      /oldestMessageAgeAlarmThreshold must be between 1 minute and 14 days, got 30 seconds/,
+    ],
   ];
 
   test.each(cases)('%s', (_name, props, message) => {
@@ -475,14 +591,17 @@ describe('WorkQueue rejects bad input at synth', () => {
   test('an encryptionKey with encryption SQS_MANAGED', () => {
     const stack = strictStack();
     const key = new kms.Key(stack, 'Key');
-    expect(() => new WorkQueue(stack, 'Q', { encryption: WorkQueueEncryption.SQS_MANAGED, encryptionKey: key })).toThrow(
-      /\[Stack\/Q\] encryptionKey must not be set with encryption SQS_MANAGED .*, got "Stack\/Key"/,
-    );
+    expect(
+      () => new WorkQueue(stack, 'Q', { encryption: WorkQueueEncryption.SQS_MANAGED, encryptionKey: key }),
+    ).toThrow(/\[Stack\/Q\] encryptionKey must not be set with encryption SQS_MANAGED .*, got "Stack\/Key"/);
   });
 
   test.each([
     ['an alias', (stack: Stack) => kms.Alias.fromAliasName(stack, 'Alias', 'alias/aws/sqs')],
-    ['a key ARN', (stack: Stack) => kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:123456789012:alias/aws/sqs')],
+    [
+      'a key ARN',
+      (stack: Stack) => kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:us-east-1:123456789012:alias/aws/sqs'),
+    ],
   ])('the AWS-managed alias/aws/sqs key given as %s', (_name, key) => {
     const stack = strictStack();
     expect(() => new WorkQueue(stack, 'Q', { encryptionKey: key(stack) })).toThrow(

@@ -15,11 +15,17 @@ function main(): number {
   console.log('Blueprint templates (CloudFormation validator: no errors or warnings, or synthesis would have failed):');
   for (const stack of assembly.stacks) {
     const resources = Object.keys(stack.template.Resources ?? {}).length;
-    console.log(`  ${stack.stackName.padEnd(28)} ${resources} resources  ${path.relative(process.cwd(), stack.templateFullPath)}`);
+    console.log(
+      `  ${stack.stackName.padEnd(28)} ${resources} resources  ${path.relative(process.cwd(), stack.templateFullPath)}`,
+    );
   }
 
   const findings = complianceFindings(app);
-  console.log(`\nCompliance (${compliancePacks().map((p) => p.readPackName).join(', ')}, warnings included):`);
+  console.log(
+    `\nCompliance (${compliancePacks()
+      .map((p) => p.readPackName)
+      .join(', ')}, warnings included):`,
+  );
   for (const pack of compliancePacks()) {
     const count = findings.filter((f) => f.pack === pack.readPackName).length;
     console.log(`  ${pack.readPackName.padEnd(14)} ${count === 0 ? 'pass' : `${count} finding(s)`}`);

@@ -45,7 +45,9 @@ describe('template validity check', () => {
       const app = new App();
       stackWithInvalidQueue(app);
       expect(() => app.synth()).not.toThrow();
-      expect(printed.mock.calls.flat().join('\n')).toMatch(/VisibilityTimeout: 99999 is greater than the maximum of 43200/);
+      expect(printed.mock.calls.flat().join('\n')).toMatch(
+        /VisibilityTimeout: 99999 is greater than the maximum of 43200/,
+      );
     } finally {
       printed.mockRestore();
     }
