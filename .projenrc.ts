@@ -72,6 +72,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // AGPL-3.0: used by tests only, never a runtime dependency.
     '@cloud-copilot/iam-simulate@^0.1.173',
     // SDK v3 clients for the embedded local AWS (behaviour tests and the main job).
+    // moto speaks HTTP/1.1 only; the SDK's default for Kinesis is HTTP/2.
+    '@smithy/node-http-handler',
     ...['cloudformation', 'sqs', 'sns', 'kms', 's3', 'firehose', 'kinesis', 'ssm', 'iam', 'sts'].map(
       (service) => `@aws-sdk/client-${service}@^3`,
     ),
@@ -119,10 +121,24 @@ project
   .tryFindObjectFile('.eslintrc.json')
   ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts', 'tools/*.ts']);
 
-// The main job: synthesize every blueprint, print where the templates went and the compliance result.
-project.addTask('blueprints', {
+// Never ship the local AWS venv or synthesized templates in the npm package.
+project.addPackageIgnore('/.local-aws/');
+project.addPackageIgnore('/cdk.out/');
+
+// The main job: synthesize every blueprint (templates and compliance result), deploy them
+// with the CDK CLI into the embedded local AWS and drive the seed scenario through them.
+const blueprints = project.addTask('blueprints', {
   description: 'Synthesize the blueprint stacks into cdk.out and check them with the five compliance packs',
   exec: 'ts-node --prefer-ts-exts tools/synth-blueprints.ts',
+});
+project.addTask('demo', {
+  description:
+    'The main job: synthesize and check the blueprints, deploy them into the embedded local AWS, run the seed scenario',
+  steps: [{ spawn: blueprints.name }, { exec: 'ts-node --prefer-ts-exts tools/demo.ts' }],
+});
+project.addTask('benchmark', {
+  description: 'Print emulator cold start, deploy times and SQS throughput figures',
+  exec: 'ts-node --prefer-ts-exts tools/benchmark.ts',
 });
 
 // The CDK app that synthesizes every blueprint stack of the library.
