@@ -23,7 +23,7 @@ function logicalId(construct: { node: { defaultChild?: unknown } }): string {
   return Stack.of(cfn).getLogicalId(cfn);
 }
 
-function fixture() {
+async function fixture() {
   const stack = strictStack();
   const workQueue = new WorkQueue(stack, 'Jobs', { encryption: WorkQueueEncryption.KMS });
   const consumer = new iam.Role(stack, 'Consumer', { roleName: 'Consumer', assumedBy: new iam.AccountRootPrincipal() });
@@ -38,25 +38,32 @@ function fixture() {
     resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(construct), attribute] }, template);
   return {
     template,
-    source: { arn: arn(workQueue.queue), policy: queuePolicyFor(template, logicalId(workQueue.queue)) },
+    source: { arn: await arn(workQueue.queue), policy: await queuePolicyFor(template, logicalId(workQueue.queue)) },
     dlq: {
-      arn: arn(workQueue.deadLetterQueue),
-      policy: queuePolicyFor(template, logicalId(workQueue.deadLetterQueue)),
+      arn: await arn(workQueue.deadLetterQueue),
+      policy: await queuePolicyFor(template, logicalId(workQueue.deadLetterQueue)),
     },
-    key: { arn: arn(workQueue.encryptionKey!), policy: keyPolicyFor(template, logicalId(workQueue.encryptionKey!)) },
+    key: {
+      arn: await arn(workQueue.encryptionKey!),
+      policy: await keyPolicyFor(template, logicalId(workQueue.encryptionKey!)),
+    },
     consumer: {
       arn: `arn:aws:iam::${ACCOUNT}:role/Consumer`,
-      policies: identityPoliciesFor(template, logicalId(consumer)),
+      policies: await identityPoliciesFor(template, logicalId(consumer)),
     },
     operator: {
       arn: `arn:aws:iam::${ACCOUNT}:role/Operator`,
-      policies: identityPoliciesFor(template, logicalId(operator)),
+      policies: await identityPoliciesFor(template, logicalId(operator)),
     },
-    topicArn: resolveIntrinsics<string>({ Ref: logicalId(topic) }, template),
+    topicArn: await resolveIntrinsics<string>({ Ref: logicalId(topic) }, template),
   };
 }
 
-const f = fixture();
+// Built once for the whole file; the test tables below read it lazily (`() => f.source`), after this has run.
+let f: Awaited<ReturnType<typeof fixture>>;
+beforeAll(async () => {
+  f = await fixture();
+});
 
 describe('TLS only', () => {
   test.each([

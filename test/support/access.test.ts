@@ -23,7 +23,7 @@ function logicalId(construct: { node: { defaultChild?: unknown } }): string {
   return Stack.of(cfn).getLogicalId(cfn);
 }
 
-function buildFixture() {
+async function buildFixture() {
   const stack = new Stack(new App(), 'Fixture');
   const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true });
   const topic = new sns.Topic(stack, 'Topic');
@@ -42,16 +42,19 @@ function buildFixture() {
   const ids = { queue: logicalId(queue), topic: logicalId(topic), role: logicalId(role) };
   return {
     template,
-    queueArn: resolveIntrinsics<string>({ 'Fn::GetAtt': [ids.queue, 'Arn'] }, template),
-    topicArn: resolveIntrinsics<string>({ Ref: ids.topic }, template),
-    roleArn: resolveIntrinsics<string>({ 'Fn::GetAtt': [ids.role, 'Arn'] }, template),
-    queuePolicy: queuePolicyFor(template, ids.queue),
-    rolePolicies: identityPoliciesFor(template, ids.role),
+    queueArn: await resolveIntrinsics<string>({ 'Fn::GetAtt': [ids.queue, 'Arn'] }, template),
+    topicArn: await resolveIntrinsics<string>({ Ref: ids.topic }, template),
+    roleArn: await resolveIntrinsics<string>({ 'Fn::GetAtt': [ids.role, 'Arn'] }, template),
+    queuePolicy: await queuePolicyFor(template, ids.queue),
+    rolePolicies: await identityPoliciesFor(template, ids.role),
   };
 }
 
 describe('simulateAccess against a synthesized queue policy', () => {
-  const f = buildFixture();
+  let f: Awaited<ReturnType<typeof buildFixture>>;
+  beforeAll(async () => {
+    f = await buildFixture();
+  });
   const otherTopicArn = 'arn:aws:sns:us-east-1:123456789012:SomeoneElsesTopic';
   const fromSns = (sourceArn: string, context: Record<string, string> = {}): AccessRequest => ({
     principal: 'sns.amazonaws.com',
@@ -95,10 +98,10 @@ describe('simulateAccess against a synthesized queue policy', () => {
   });
 
   test.each([
-    ['SNS SendMessage', fromSns(f.topicArn, { 'aws:SecureTransport': 'false' })],
-    ['role ReceiveMessage', byRole('sqs:ReceiveMessage', { 'aws:SecureTransport': 'false' })],
+    ['SNS SendMessage', () => fromSns(f.topicArn, { 'aws:SecureTransport': 'false' })],
+    ['role ReceiveMessage', () => byRole('sqs:ReceiveMessage', { 'aws:SecureTransport': 'false' })],
   ])('non-TLS %s is explicitly denied', async (_, req) => {
-    const decision = await expectDenied(req);
+    const decision = await expectDenied(req());
     expect(decision.result).toBe('ExplicitlyDenied');
     expect(decision.decidingStatements).toEqual(['resource statement #1 (explicit Deny)']);
   });
@@ -125,7 +128,11 @@ describe('simulateAccess against a synthesized queue policy', () => {
   // Controls: weaken the policy and the same requests flip to Allowed, so the denials above come from the policy and
   // not from the simulator refusing the request.
   describe('controls', () => {
-    const [tlsDeny, snsAllow] = f.queuePolicy.Statement;
+    let tlsDeny: any;
+    let snsAllow: any;
+    beforeAll(() => {
+      [tlsDeny, snsAllow] = f.queuePolicy.Statement;
+    });
 
     test('without the SourceArn condition another topic gets in', async () => {
       const { Condition: _, ...unconditioned } = snsAllow;
@@ -182,46 +189,53 @@ describe('simulateAccess against a synthesized queue policy', () => {
 });
 
 describe('resolveIntrinsics', () => {
-  test('a named queue ARN equals one built with formatArn from its name', () => {
+  test('a named queue ARN equals one built with formatArn from its name', async () => {
     const stack = new Stack(new App(), 'Named');
     const queue = new sqs.Queue(stack, 'Queue', { queueName: 'orders' });
     const template = Template.fromStack(stack).toJSON();
     const formatted = stack.resolve(stack.formatArn({ service: 'sqs', resource: 'orders' }));
     const opts = { account: '111122223333', region: 'eu-west-1' };
-    expect(resolveIntrinsics(stack.resolve(queue.queueArn), template, opts)).toBe(
+    expect(await resolveIntrinsics(stack.resolve(queue.queueArn), template, opts)).toBe(
       'arn:aws:sqs:eu-west-1:111122223333:orders',
     );
-    expect(resolveIntrinsics(formatted, template, opts)).toBe(
-      resolveIntrinsics(stack.resolve(queue.queueArn), template, opts),
+    expect(await resolveIntrinsics(formatted, template, opts)).toBe(
+      await resolveIntrinsics(stack.resolve(queue.queueArn), template, opts),
     );
-    expect(resolveIntrinsics(stack.resolve(queue.queueUrl), template, opts)).toBe(
+    expect(await resolveIntrinsics(stack.resolve(queue.queueUrl), template, opts)).toBe(
       'https://sqs.eu-west-1.amazonaws.com/111122223333/orders',
     );
-    expect(resolveIntrinsics(stack.resolve(queue.queueName), template, opts)).toBe('orders');
+    expect(await resolveIntrinsics(stack.resolve(queue.queueName), template, opts)).toBe('orders');
   });
 
-  test('Sub, Join, pseudo parameters, string GetAtt and overrides', () => {
+  test('Sub, Join, pseudo parameters, string GetAtt and overrides', async () => {
     const template = { Resources: { Key: { Type: 'AWS::KMS::Key' }, Bucket: { Type: 'AWS::S3::Bucket' } } };
     const value = {
       a: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/${Name}-${!Literal}' },
       b: { 'Fn::Join': ['/', [{ 'Fn::GetAtt': 'Bucket.Arn' }, '*']] },
       c: [{ 'Fn::Sub': '${Key.Arn}' }, { Ref: 'Key' }, { 'Fn::Sub': ['${X}', { X: { Ref: 'AWS::URLSuffix' } }] }],
     };
-    expect(resolveIntrinsics(value, template, { physicalIds: { Name: 'n' } })).toEqual({
+    expect(await resolveIntrinsics(value, template, { physicalIds: { Name: 'n' } })).toEqual({
       a: 'arn:aws:kms:us-east-1:123456789012:alias/n-${Literal}',
       b: 'arn:aws:s3:::bucket/*',
       c: ['arn:aws:kms:us-east-1:123456789012:key/Key', 'Key', 'amazonaws.com'],
     });
-    expect(resolveIntrinsics({ Ref: 'Key' }, template, { physicalIds: { Key: 'abcd' } })).toBe('abcd');
+    expect(await resolveIntrinsics({ Ref: 'Key' }, template, { physicalIds: { Key: 'abcd' } })).toBe('abcd');
   });
 
-  test('what it cannot fake, it refuses', () => {
+  test('what it cannot fake, it refuses', async () => {
     const template = { Resources: { Key: { Type: 'AWS::KMS::Key' } } };
-    expect(() => resolveIntrinsics({ 'Fn::ImportValue': 'x' }, template)).toThrow(
+    await expect(resolveIntrinsics({ 'Fn::ImportValue': 'x' }, template)).rejects.toThrow(
       /unsupported intrinsic Fn::ImportValue/,
     );
-    expect(() => resolveIntrinsics({ Ref: 'Missing' }, template)).toThrow(/no resource 'Missing'/);
-    expect(() => resolveIntrinsics({ 'Fn::GetAtt': ['Key', 'Nope'] }, template)).toThrow(/physicalIds\['Key.Nope'\]/);
+    await expect(resolveIntrinsics({ Ref: 'Missing' }, template)).rejects.toThrow(
+      /Ref to Missing, which is neither a parameter nor a resource of the template/,
+    );
+    await expect(resolveIntrinsics({ 'Fn::GetAtt': ['Missing', 'Arn'] }, template)).rejects.toThrow(
+      /no resource 'Missing'/,
+    );
+    await expect(resolveIntrinsics({ 'Fn::GetAtt': ['Key', 'Nope'] }, template)).rejects.toThrow(
+      /physicalIds\['Key.Nope'\]/,
+    );
   });
 });
 
@@ -245,11 +259,15 @@ describe('policy finders', () => {
     }),
   );
   const template = Template.fromStack(stack).toJSON();
-  const topicArn = resolveIntrinsics<string>({ Ref: logicalId(topic) }, template);
-  const keyArn = resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(key), 'Arn'] }, template);
+  let topicArn: string;
+  let keyArn: string;
+  beforeAll(async () => {
+    topicArn = await resolveIntrinsics<string>({ Ref: logicalId(topic) }, template);
+    keyArn = await resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(key), 'Arn'] }, template);
+  });
 
   test('topic policy lets the granted account publish, not others', async () => {
-    const resourcePolicy = topicPolicyFor(template, logicalId(topic));
+    const resourcePolicy = await topicPolicyFor(template, logicalId(topic));
     const req = { action: 'sns:Publish', resource: topicArn, resourcePolicy };
     const selfGrant = [{ Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }] }];
     await expectAllowed({ ...req, principal: 'arn:aws:iam::444455556666:role/R', identityPolicies: selfGrant });
@@ -260,10 +278,10 @@ describe('policy finders', () => {
     const req = {
       action: 'kms:GenerateDataKey',
       resource: keyArn,
-      resourcePolicy: keyPolicyFor(template, logicalId(key)),
+      resourcePolicy: await keyPolicyFor(template, logicalId(key)),
     };
-    const roleArn = resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(role), 'Arn'] }, template);
-    const policies = identityPoliciesFor(template, logicalId(role));
+    const roleArn = await resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(role), 'Arn'] }, template);
+    const policies = await identityPoliciesFor(template, logicalId(role));
     await expectAllowed({ ...req, principal: roleArn, identityPolicies: policies });
     await expectDenied({ ...req, principal: roleArn });
     // KMS, unlike SQS, ignores same-account identity grants unless the key policy trusts the account.
@@ -289,7 +307,7 @@ describe('policy finders', () => {
   });
 
   test('identity policies: inline, AWS::IAM::Policy and attached managed policies', async () => {
-    const policies = identityPoliciesFor(template, logicalId(role));
+    const policies = await identityPoliciesFor(template, logicalId(role));
     expect(policies).toHaveLength(3);
     const req = { principal: 'arn:aws:iam::123456789012:role/x', identityPolicies: policies };
     await expectAllowed({ ...req, action: 'sqs:ListQueues', resource: '*' });
@@ -297,7 +315,9 @@ describe('policy finders', () => {
     await expectAllowed({ ...req, action: 'sns:Publish', resource: topicArn });
   });
 
-  test('type mismatches are reported', () => {
-    expect(() => queuePolicyFor(template, logicalId(topic))).toThrow(/is AWS::SNS::Topic, expected AWS::SQS::Queue/);
+  test('type mismatches are reported', async () => {
+    await expect(queuePolicyFor(template, logicalId(topic))).rejects.toThrow(
+      /is AWS::SNS::Topic, expected AWS::SQS::Queue/,
+    );
   });
 });

@@ -11,6 +11,16 @@ import {
   type RequestAnalysis,
   type RunSimulationResults,
 } from '@cloud-copilot/iam-simulate';
+import {
+  CfnResource,
+  CfnTemplate,
+  NO_VALUE,
+  ResolveContext,
+  resolveValue,
+  UnresolvableError,
+} from './resolve-intrinsics';
+
+export type { CfnTemplate } from './resolve-intrinsics';
 
 const DEFAULT_ACCOUNT = '123456789012';
 const DEFAULT_REGION = 'us-east-1';
@@ -179,16 +189,6 @@ export interface ResolveOptions {
   readonly physicalIds?: Record<string, string>;
 }
 
-interface CfnResource {
-  Type: string;
-  Properties?: Record<string, any>;
-}
-
-export interface CfnTemplate {
-  Resources?: Record<string, CfnResource>;
-  Parameters?: Record<string, { Default?: string }>;
-}
-
 interface Env {
   account: string;
   region: string;
@@ -202,7 +202,7 @@ interface Physical {
 
 /** Fake but deterministic physical ids, shaped like the real ones so ARN patterns in policies still match. */
 function physicalIdOf(logicalId: string, resource: CfnResource, env: Env): Physical {
-  const props = resource.Properties ?? {};
+  const props: Record<string, any> = resource.Properties ?? {};
   const { account, region, partition } = env;
   // CloudFormation appends .fifo to generated FIFO names, and ARN patterns in policies may rely on it.
   const named = (prop: string, fifo?: boolean) =>
@@ -264,82 +264,70 @@ function physicalIdOf(logicalId: string, resource: CfnResource, env: Env): Physi
   }
 }
 
-/** Substitutes Ref, Fn::GetAtt, Fn::Join, Fn::Sub and pseudo parameters; throws on anything else it cannot fake. */
-export function resolveIntrinsics<T = any>(value: unknown, template: CfnTemplate, opts: ResolveOptions = {}): T {
+/**
+ * Resolves every intrinsic function in `value` with the shared resolver (see resolve-intrinsics.ts), against fake but
+ * deterministic physical ids instead of a deployed stack. Parameters take their template Default. Throws on whatever
+ * cannot be faked offline (Fn::ImportValue, attributes the fake-id table does not know, references to nothing).
+ */
+export async function resolveIntrinsics<T = any>(
+  value: unknown,
+  template: CfnTemplate,
+  opts: ResolveOptions = {},
+): Promise<T> {
+  const resolved = await resolveValue(value, fakeContext(template, opts));
+  return (resolved === NO_VALUE ? undefined : resolved) as T;
+}
+
+function fakeContext(template: CfnTemplate, opts: ResolveOptions): ResolveContext {
   const env: Env = {
     account: opts.account ?? DEFAULT_ACCOUNT,
     region: opts.region ?? DEFAULT_REGION,
     partition: opts.partition ?? 'aws',
   };
-  const pseudo: Record<string, string> = {
+  const pseudoParameters: Record<string, string> = {
     'AWS::AccountId': env.account,
     'AWS::Region': env.region,
     'AWS::Partition': env.partition,
     'AWS::URLSuffix': 'amazonaws.com',
   };
-  const resourceOf = (logicalId: string) => {
+  const parameters: Record<string, string> = {};
+  for (const [name, { Default }] of Object.entries(template.Parameters ?? {})) {
+    if (Default !== undefined) parameters[name] = String(Default);
+  }
+  // An override without a dot replaces a Ref to anything: pseudo parameter, parameter, resource, or a name that is none
+  // of these (a Fn::Sub variable, say). The shared resolver looks pseudo parameters up first, then parameters, and only
+  // then resources, so the override goes in the first of those tables that applies.
+  const pseudoNames = Object.keys(pseudoParameters);
+  for (const [name, id] of Object.entries(opts.physicalIds ?? {})) {
+    if (pseudoNames.includes(name)) pseudoParameters[name] = id;
+    else if (!name.includes('.')) parameters[name] = id;
+  }
+  const fake = (logicalId: string): Physical => {
     const resource = template.Resources?.[logicalId];
-    if (!resource) throw new Error(`resolveIntrinsics: no resource '${logicalId}' in template`);
+    if (!resource) throw new UnresolvableError(`resolveIntrinsics: no resource '${logicalId}' in template`);
     return physicalIdOf(logicalId, resource, env);
   };
-  const ref = (name: string): string => {
-    if (opts.physicalIds?.[name] !== undefined) return opts.physicalIds[name];
-    if (pseudo[name] !== undefined) return pseudo[name];
-    const param = template.Parameters?.[name];
-    if (param) {
-      if (param.Default === undefined) throw new Error(`resolveIntrinsics: parameter '${name}' has no Default`);
-      return param.Default;
-    }
-    return resourceOf(name).ref;
-  };
-  const getAtt = (logicalId: string, attr: string): string => {
-    const override = opts.physicalIds?.[`${logicalId}.${attr}`];
-    if (override !== undefined) return override;
-    const faked = resourceOf(logicalId).attrs[attr];
-    if (faked === undefined) {
-      throw new Error(
-        `resolveIntrinsics: cannot fake ${logicalId}.${attr} (${template.Resources?.[logicalId]?.Type}); ` +
-          `pass physicalIds['${logicalId}.${attr}']`,
-      );
-    }
-    return faked;
-  };
-  const sub = (text: string, vars: Record<string, unknown>): string =>
-    text.replace(/\$\{([^}]*)\}/g, (_, name: string) => {
-      if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-      if (name in vars) return str(vars[name]);
-      const dot = name.indexOf('.');
-      return dot < 0 ? ref(name) : getAtt(name.slice(0, dot), name.slice(dot + 1));
-    });
-  const str = (v: unknown): string => {
-    const resolved = walk(v);
-    if (typeof resolved !== 'string') throw new Error(`resolveIntrinsics: expected a string, got ${JSON.stringify(v)}`);
-    return resolved;
-  };
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v === null || typeof v !== 'object') return v;
-    const entries = Object.entries(v);
-    if (entries.length === 1 && (entries[0][0] === 'Ref' || entries[0][0].startsWith('Fn::'))) {
-      const [fn, arg] = entries[0] as [string, any];
-      switch (fn) {
-        case 'Ref':
-          return ref(arg);
-        case 'Fn::GetAtt': {
-          const [logicalId, attr] = typeof arg === 'string' ? arg.split(/\.(.*)/) : arg;
-          return getAtt(logicalId, str(attr));
-        }
-        case 'Fn::Join':
-          return (walk(arg[1]) as unknown[]).map(str).join(arg[0]);
-        case 'Fn::Sub':
-          return typeof arg === 'string' ? sub(arg, {}) : sub(arg[0], arg[1] ?? {});
-        default:
-          throw new Error(`resolveIntrinsics: unsupported intrinsic ${fn}: ${JSON.stringify(arg)}`);
+  return {
+    template,
+    pseudoParameters,
+    parameters,
+    physicalId: (logicalId) => fake(logicalId).ref,
+    getAtt: async (logicalId, attribute) => {
+      const override = opts.physicalIds?.[`${logicalId}.${attribute}`];
+      if (override !== undefined) return override;
+      const faked = fake(logicalId).attrs[attribute];
+      if (faked === undefined) {
+        throw new UnresolvableError(
+          `resolveIntrinsics: cannot fake ${logicalId}.${attribute} (${template.Resources?.[logicalId]?.Type}); ` +
+            `pass physicalIds['${logicalId}.${attribute}']`,
+        );
       }
-    }
-    return Object.fromEntries(entries.map(([k, x]) => [k, walk(x)]));
+      return faked;
+    },
+    importValue: async (name) => {
+      throw new UnresolvableError(`resolveIntrinsics: unsupported intrinsic Fn::ImportValue: ${JSON.stringify(name)}`);
+    },
   };
-  return walk(value) as T;
 }
 
 function resourcesOfType(template: CfnTemplate, type: string): [string, CfnResource][] {
@@ -355,17 +343,21 @@ function expectType(template: CfnTemplate, logicalId: string, type: string): voi
  * The policy document of the one `policyType` resource whose `targetsProp` (a Ref or list of Refs) names the target.
  * Returns undefined when there is none; throws when there are several, since SQS/SNS/S3 keep only the last one applied.
  */
-function attachedPolicy(
+async function attachedPolicy(
   template: CfnTemplate,
   targetLogicalId: string,
   policyType: string,
   targetsProp: string,
   opts?: ResolveOptions,
-): any {
-  const target = resolveIntrinsics<string>({ Ref: targetLogicalId }, template, opts);
-  const matches = resourcesOfType(template, policyType).filter(([, r]) =>
-    ([] as unknown[]).concat(resolveIntrinsics(r.Properties?.[targetsProp], template, opts)).includes(target),
+): Promise<any> {
+  const target = await resolveIntrinsics<string>({ Ref: targetLogicalId }, template, opts);
+  const candidates = resourcesOfType(template, policyType);
+  const targets = await Promise.all(
+    candidates.map(async ([, r]) =>
+      ([] as unknown[]).concat(await resolveIntrinsics(r.Properties?.[targetsProp], template, opts)),
+    ),
   );
+  const matches = candidates.filter((_, i) => targets[i].includes(target));
   if (matches.length > 1) {
     throw new Error(
       `${targetLogicalId} has ${matches.length} ${policyType}s (${matches.map(([id]) => id)}); only one wins`,
@@ -374,22 +366,34 @@ function attachedPolicy(
   return matches[0] && resolveIntrinsics(matches[0][1].Properties?.PolicyDocument, template, opts);
 }
 
-export function queuePolicyFor(template: CfnTemplate, queueLogicalId: string, opts?: ResolveOptions): any {
+export async function queuePolicyFor(
+  template: CfnTemplate,
+  queueLogicalId: string,
+  opts?: ResolveOptions,
+): Promise<any> {
   expectType(template, queueLogicalId, 'AWS::SQS::Queue');
   return attachedPolicy(template, queueLogicalId, 'AWS::SQS::QueuePolicy', 'Queues', opts);
 }
 
-export function topicPolicyFor(template: CfnTemplate, topicLogicalId: string, opts?: ResolveOptions): any {
+export async function topicPolicyFor(
+  template: CfnTemplate,
+  topicLogicalId: string,
+  opts?: ResolveOptions,
+): Promise<any> {
   expectType(template, topicLogicalId, 'AWS::SNS::Topic');
   return attachedPolicy(template, topicLogicalId, 'AWS::SNS::TopicPolicy', 'Topics', opts);
 }
 
-export function bucketPolicyFor(template: CfnTemplate, bucketLogicalId: string, opts?: ResolveOptions): any {
+export async function bucketPolicyFor(
+  template: CfnTemplate,
+  bucketLogicalId: string,
+  opts?: ResolveOptions,
+): Promise<any> {
   expectType(template, bucketLogicalId, 'AWS::S3::Bucket');
   return attachedPolicy(template, bucketLogicalId, 'AWS::S3::BucketPolicy', 'Bucket', opts);
 }
 
-export function keyPolicyFor(template: CfnTemplate, keyLogicalId: string, opts?: ResolveOptions): any {
+export async function keyPolicyFor(template: CfnTemplate, keyLogicalId: string, opts?: ResolveOptions): Promise<any> {
   expectType(template, keyLogicalId, 'AWS::KMS::Key');
   return resolveIntrinsics(template.Resources![keyLogicalId].Properties?.KeyPolicy, template, opts);
 }
@@ -399,21 +403,34 @@ export function keyPolicyFor(template: CfnTemplate, keyLogicalId: string, opts?:
  * AWS::IAM::ManagedPolicy attached via Roles, and ManagedPolicyArns that point at in-template managed policies.
  * AWS-managed policy ARNs cannot be read offline and are left out.
  */
-export function identityPoliciesFor(template: CfnTemplate, roleLogicalId: string, opts?: ResolveOptions): object[] {
+export async function identityPoliciesFor(
+  template: CfnTemplate,
+  roleLogicalId: string,
+  opts?: ResolveOptions,
+): Promise<object[]> {
   expectType(template, roleLogicalId, 'AWS::IAM::Role');
   const role = template.Resources![roleLogicalId];
-  const roleName = resolveIntrinsics<string>({ Ref: roleLogicalId }, template, opts);
-  const attachedArns = resolveIntrinsics<string[]>(role.Properties?.ManagedPolicyArns ?? [], template, opts);
-  const resolve = (doc: unknown) => resolveIntrinsics<object>(doc, template, opts);
-  const ref = (id: string) => resolveIntrinsics<string>({ Ref: id }, template, opts);
-  const attached = (type: string) =>
-    resourcesOfType(template, type).filter(([id, r]) => {
-      const roles = resolveIntrinsics<string[]>(r.Properties?.Roles ?? [], template, opts);
-      return roles.includes(roleName) || (type === 'AWS::IAM::ManagedPolicy' && attachedArns.includes(ref(id)));
-    });
-  return [
-    ...(role.Properties?.Policies ?? []).map((p: { PolicyDocument: unknown }) => resolve(p.PolicyDocument)),
-    ...attached('AWS::IAM::Policy').map(([, r]) => resolve(r.Properties?.PolicyDocument)),
-    ...attached('AWS::IAM::ManagedPolicy').map(([, r]) => resolve(r.Properties?.PolicyDocument)),
+  const resolve = <T>(value: unknown) => resolveIntrinsics<T>(value, template, opts);
+  const roleName = await resolve<string>({ Ref: roleLogicalId });
+  const attachedArns = await resolve<string[]>(role.Properties?.ManagedPolicyArns ?? []);
+  const attached = async (type: string): Promise<[string, CfnResource][]> => {
+    const candidates = resourcesOfType(template, type);
+    const isAttached = await Promise.all(
+      candidates.map(async ([id, r]) => {
+        const roles = await resolve<string[]>(r.Properties?.Roles ?? []);
+        return (
+          roles.includes(roleName) ||
+          (type === 'AWS::IAM::ManagedPolicy' && attachedArns.includes(await resolve<string>({ Ref: id })))
+        );
+      }),
+    );
+    return candidates.filter((_, i) => isAttached[i]);
+  };
+  const inline = (role.Properties?.Policies ?? []) as { PolicyDocument: unknown }[];
+  const documents = [
+    ...inline.map((p) => p.PolicyDocument),
+    ...(await attached('AWS::IAM::Policy')).map(([, r]) => r.Properties?.PolicyDocument),
+    ...(await attached('AWS::IAM::ManagedPolicy')).map(([, r]) => r.Properties?.PolicyDocument),
   ];
+  return Promise.all(documents.map((doc) => resolve<object>(doc)));
 }

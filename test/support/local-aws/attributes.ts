@@ -2,7 +2,7 @@ import { DescribeDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { UnresolvableError } from './resolve-intrinsics';
+import { UnresolvableError } from '../resolve-intrinsics';
 import { LocalAws } from './runner';
 
 /**

@@ -15,7 +15,7 @@ import {
 import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { fillGaps, GapReport } from './fill-gaps';
 import { prepareTemplateForMoto, RewrittenReference } from './prepare-template';
-import { CfnTemplate } from './resolve-intrinsics';
+import { CfnTemplate } from '../resolve-intrinsics';
 import { LocalAws } from './runner';
 
 export type { FilledGap, GapReport, UnfilledGap } from './fill-gaps';

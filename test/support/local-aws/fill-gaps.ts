@@ -14,7 +14,7 @@ import {
   resolveValue,
   ResolveContext,
   UnresolvableError,
-} from './resolve-intrinsics';
+} from '../resolve-intrinsics';
 import { LocalAws } from './runner';
 
 /** A resource moto skipped (or created incompletely) that local-aws re-created through the service API. */

@@ -1,5 +1,5 @@
 import { GAP_FILLERS, MOTO_SKIPPED_TYPES } from './fillers';
-import { CfnResource, CfnTemplate } from './resolve-intrinsics';
+import { CfnResource, CfnTemplate } from '../resolve-intrinsics';
 
 /** A reference to a resource moto skips, replaced by a literal in the template given to moto. */
 export interface RewrittenReference {

@@ -1,6 +1,9 @@
 /**
- * Resolves CloudFormation intrinsic functions in a template fragment against a deployed stack, so
- * that resources moto skipped can be re-created through the service APIs with real values.
+ * Resolves CloudFormation intrinsic functions in a template fragment. The one resolver of the test
+ * helpers: local-aws resolves against a deployed stack, so that resources moto skipped can be
+ * re-created through the service APIs with real values; access.ts resolves against fake but
+ * deterministic physical ids, to turn synthesized policies into plain JSON. What differs between
+ * them lives in the `ResolveContext` they pass.
  */
 
 /** A CloudFormation template as parsed JSON (only the parts we read are typed). */
