@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { WorkQueue, WorkQueueEncryption, WorkQueueProps } from '../src';
+import { chunk, forEachConcurrently } from './support/batching';
 import { deployStack, LocalAws, startLocalAws } from './support/local-aws';
 
 // Behaviour on the embedded local AWS (moto), deployed from WorkQueue's real synthesized
@@ -177,7 +178,7 @@ describe('at scale', () => {
     // backlog takes it minutes; a producer that waits while more than MAX_BACKLOG messages are
     // unreceived keeps it linear. Real SQS needs no such care.
     const MAX_BACKLOG = 50;
-    const send = inParallel(4, chunk(ids, 10), async (batch) => {
+    const send = forEachConcurrently(chunk(ids, 10), 4, async (batch) => {
       while (sent - receivedCounts.size > MAX_BACKLOG) await new Promise((r) => setTimeout(r, 5));
       sent += batch.length;
       const { Failed } = await sqs.send(
@@ -221,17 +222,3 @@ describe('at scale', () => {
     expect(await countMessages(queueUrl)).toBe(0);
   });
 });
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
-async function inParallel<T>(concurrency: number, items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all([...Array(concurrency)].map(worker));
-}

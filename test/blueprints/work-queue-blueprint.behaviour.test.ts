@@ -1,0 +1,30 @@
+import { App } from 'aws-cdk-lib';
+import { WorkQueueBlueprint } from '../../src';
+import { runEncodingSpike, spikeFailures } from '../../tools/seed-scenario';
+import { deployStack, LocalAws, startLocalAws } from '../support/local-aws';
+
+// The seed scenario of the main job, on the blueprint deployed into the embedded local AWS:
+// every job is processed or dead-lettered, poison jobs and only they end in the DLQ, none is lost.
+jest.setTimeout(300_000);
+
+let local: LocalAws;
+beforeAll(async () => (local = await startLocalAws()));
+afterAll(async () => local?.stop());
+
+test('a spike of encoding jobs with 2% poison: none lost, the poison dead-lettered', async () => {
+  const stack = new WorkQueueBlueprint(new App(), 'WorkQueueBlueprint', {
+    env: { account: local.account, region: local.region },
+  });
+  const deployed = await deployStack(local, stack);
+
+  const report = await runEncodingSpike({
+    sqs: local.sqs(),
+    queueUrl: deployed.outputs.JobQueueUrl,
+    deadLetterQueueUrl: deployed.outputs.DeadLetterQueueUrl,
+    jobs: 300,
+    poisonShare: 0.02,
+  });
+
+  expect(spikeFailures(report)).toEqual([]);
+  expect(report).toMatchObject({ sent: 300, processed: 294, deadLettered: 6, lost: 0 });
+});

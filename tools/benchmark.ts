@@ -1,0 +1,351 @@
+// Figures for the embedded local AWS (not a test: nothing is asserted): emulator cold start, deploy
+// times of the WorkQueue blueprint in-process and with the CDK CLI, and SQS throughput through the
+// blueprint's job queue. Prints the machine, since every figure depends on it.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  DeleteMessageBatchCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { cdkCliEnv, queueDepth, runCdkCli } from './seed-scenario';
+import { chunk, forEachConcurrently } from '../test/support/batching';
+// The runner alone: it does not load aws-cdk-lib, so the first deploy below can time that load.
+import { ensureMoto, LocalAws, MOTO_VERSION, startLocalAws } from '../test/support/local-aws/runner';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+// Loads a module when first needed, to time it. Not import(): in this CommonJS file ts-node leaves
+// import() to Node's ESM loader, which loads neither .ts files nor directories.
+const lazyRequire = createRequire(__filename);
+// Written by ensureMoto once the venv is complete (test/support/local-aws/moto-venv.ts).
+const VENV_MARKER = path.join(REPO_ROOT, '.local-aws', `venv-moto-${MOTO_VERSION}`, '.moto-installed');
+const COLD_START_SAMPLES = 3;
+const WARM_DEPLOY_SAMPLES = 3;
+const MESSAGES = 10_000;
+const SENDERS = 4;
+const RECEIVERS = 4;
+// As in the demo: moto's SQS spends time proportional to queue depth on every message, so senders
+// hold back while this many messages wait. The depth probe below shows what that saves.
+const MAX_QUEUE_DEPTH = 50;
+const DEPTH_PROBES = [100, 1_000];
+const THROUGHPUT_TIMEOUT_MS = 600_000;
+
+type Row = [label: string, value: string, note?: string];
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const venvExisted = fs.existsSync(VENV_MARKER);
+  if (!venvExisted) {
+    const started = Date.now();
+    await ensureMoto();
+    rows.push([
+      'moto venv creation',
+      seconds(Date.now() - started),
+      'the venv did not exist; created once, not part of cold start',
+    ]);
+  }
+  const moto = await ensureMoto();
+  const motoVersion = execFileSync(moto.python, ['-c', 'import moto; print(moto.__version__)'], {
+    encoding: 'utf8',
+  }).trim();
+  printMachine(motoVersion, venvExisted);
+
+  const coldStarts: number[] = [];
+  for (let i = 0; i < COLD_START_SAMPLES; i++) {
+    const started = Date.now();
+    const probe = await startLocalAws();
+    coldStarts.push(Date.now() - started);
+    await probe.stop();
+  }
+  rows.push([
+    'emulator cold start',
+    seconds(median(coldStarts)),
+    `median of ${COLD_START_SAMPLES} (${coldStarts.map(seconds).join(', ')}): startLocalAws() until /moto-api/ answers`,
+  ]);
+  progress(`cold start: ${coldStarts.map(seconds).join(', ')}`);
+
+  const local = await startLocalAws();
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-benchmark-'));
+  try {
+    const queueUrl = await benchmarkDeploys(local, workDir, rows);
+    rows.push(['', '']);
+    await probeDepth(local.sqs(), queueUrl, rows);
+    await benchmarkThroughput(local.sqs(), queueUrl, rows);
+  } finally {
+    await local.stop();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const labelWidth = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+  console.log('');
+  for (const [label, value, note] of rows) {
+    console.log(`  ${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}${note ? `   ${note}` : ''}`);
+  }
+}
+
+function printMachine(motoVersion: string, venvExisted: boolean): void {
+  const cpus = os.cpus();
+  console.log(
+    `Machine: ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? 'unknown model'}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, moto ${motoVersion} ` +
+      `(venv ${venvExisted ? 'already existed' : 'had to be created'}), ${os.platform()} ${os.release()}`,
+  );
+}
+
+/** Deploys the blueprint several ways; returns the job queue URL of the first deploy. */
+async function benchmarkDeploys(local: LocalAws, workDir: string, rows: Row[]): Promise<string> {
+  const env = { account: local.account, region: local.region };
+
+  // The first deploy pays once for what a test file's first deploy pays: ts-node compiling src/ and the
+  // deployer, and aws-cdk-lib loading its modules (lazily, on first use: constructing and synthesizing
+  // the first stack is where that happens, so it is timed on its own before deployStack synthesizes again).
+  const firstStarted = Date.now();
+  const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const { WorkQueueBlueprint } = lazyRequire('../src') as typeof import('../src');
+  const { deployStack } = lazyRequire(
+    '../test/support/local-aws/deployer',
+  ) as typeof import('../test/support/local-aws/deployer');
+  const compileMs = Date.now() - firstStarted;
+  const firstApp = new cdk.App();
+  const firstStack = new WorkQueueBlueprint(firstApp, 'BenchFirst', { env });
+  firstApp.synth();
+  const synthMs = Date.now() - firstStarted - compileMs;
+  const deployStarted = Date.now();
+  const first = await deployStack(local, firstStack);
+  const firstMs = Date.now() - firstStarted;
+  rows.push([
+    'first deploy (deployStack)',
+    seconds(firstMs),
+    `require src + deployer (ts-node) ${seconds(compileMs)}, first construct + synth ${seconds(synthMs)}, ` +
+      `deployStack ${seconds(Date.now() - deployStarted)}`,
+  ]);
+  progress(`first deploy: ${seconds(firstMs)}`);
+
+  const warm: number[] = [];
+  for (let i = 1; i <= WARM_DEPLOY_SAMPLES; i++) {
+    const started = Date.now();
+    await deployStack(local, new WorkQueueBlueprint(new cdk.App(), `BenchWarm${i}`, { env }));
+    warm.push(Date.now() - started);
+  }
+  rows.push([
+    'warm deploy (deployStack)',
+    seconds(median(warm)),
+    `median of ${WARM_DEPLOY_SAMPLES} (${warm.map(seconds).join(', ')}), new App each time`,
+  ]);
+  progress(`warm deploys: ${warm.map(seconds).join(', ')}`);
+
+  // The CLI deploys an assembly synthesized here (the same blueprint), so its time is the CLI's own.
+  // It gets a server of its own: deployStack seeded /cdk-bootstrap/hnb659fds/version into this one's
+  // SSM, and `cdk bootstrap` fails on that parameter with ParameterAlreadyExists.
+  const outdir = path.join(workDir, 'cdk.out');
+  const app = new cdk.App({ outdir });
+  new WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
+  app.synth();
+  const cliLocal = await startLocalAws();
+  try {
+    const cliEnv = cdkCliEnv(cliLocal.env());
+    const bootstrap = await runCdkCli(['bootstrap', `aws://${cliLocal.account}/${cliLocal.region}`], {
+      cwd: workDir,
+      env: cliEnv,
+    });
+    rows.push([
+      'cdk bootstrap (CLI)',
+      cliFigure(bootstrap.exitCode, bootstrap.ms),
+      bootstrap.exitCode ? tail(bootstrap.output) : 'fresh server; CLI process start included',
+    ]);
+    // --method direct: see tools/demo.ts (moto's change sets leave the stack without Outputs).
+    const deploy = await runCdkCli(
+      ['deploy', '--app', outdir, '--all', '--require-approval', 'never', '--method', 'direct', '--progress', 'events'],
+      { cwd: workDir, env: cliEnv },
+    );
+    rows.push([
+      'first cdk deploy (CLI)',
+      cliFigure(deploy.exitCode, deploy.ms),
+      deploy.exitCode ? tail(deploy.output) : 'pre-synthesized assembly, --method direct; CLI process start included',
+    ]);
+    progress(`cdk bootstrap ${seconds(bootstrap.ms)}, cdk deploy ${seconds(deploy.ms)}`);
+  } finally {
+    await cliLocal.stop();
+  }
+
+  const queueUrl = first.outputs.JobQueueUrl;
+  if (!queueUrl) {
+    throw new Error(`BenchFirst has no JobQueueUrl output (outputs: ${JSON.stringify(first.outputs)})`);
+  }
+  return queueUrl;
+}
+
+/** How long moto takes to receive 10 messages at a given queue depth, the figure behind MAX_QUEUE_DEPTH. */
+async function probeDepth(sqs: SQSClient, queueUrl: string, rows: Row[]): Promise<void> {
+  let depth = 0;
+  for (const target of DEPTH_PROBES) {
+    const fillStarted = Date.now();
+    const batches = chunk(
+      Array.from({ length: target - depth }, (_, i) => `probe ${depth + i}`),
+      10,
+    );
+    await forEachConcurrently(batches, SENDERS, async (bodies) => {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
+        }),
+      );
+    });
+    const sendMs = (Date.now() - fillStarted) / batches.length;
+    depth = target;
+    const samples: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      // VisibilityTimeout 0 leaves the messages where they were, so every sample sees the same depth.
+      await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+      samples.push(Date.now() - started);
+    }
+    rows.push([
+      `ReceiveMessage(10) at depth ${target.toLocaleString('en-US')}`,
+      `${median(samples)} ms`,
+      `median of 3; filling it took ${sendMs.toFixed(0)} ms per SendMessageBatch(10) on average`,
+    ]);
+    progress(`depth ${target}: receive ${median(samples)} ms`);
+  }
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+}
+
+/**
+ * 10,000 messages through the blueprint's job queue: SENDERS parallel SendMessageBatch loops and
+ * RECEIVERS parallel ReceiveMessage + DeleteMessageBatch loops, all running at once.
+ */
+async function benchmarkThroughput(sqs: SQSClient, queueUrl: string, rows: Row[]): Promise<void> {
+  for (let waited = 0; (await queueDepth(sqs, queueUrl)).visible > 0 && waited < 60; waited++) {
+    // PurgeQueue is asynchronous on SQS; moto is immediate, but do not count on it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+
+  const seen = new Set<string>();
+  let sent = 0;
+  let sending = 0;
+  let receivedTotal = 0;
+  let sendDoneAt = 0;
+  const calls = { send: new Latency(), receive: new Latency(), delete: new Latency() };
+  const started = Date.now();
+  const deadline = started + THROUGHPUT_TIMEOUT_MS;
+  const done = () => seen.size >= MESSAGES || Date.now() > deadline;
+
+  const send = async () => {
+    const batches = chunk(
+      Array.from({ length: MESSAGES }, (_, i) => `message ${i}`),
+      10,
+    );
+    await forEachConcurrently(batches, SENDERS, async (bodies) => {
+      while (sent + sending - seen.size + bodies.length > MAX_QUEUE_DEPTH && !done()) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      sending += bodies.length;
+      const res = await calls.send.time(() =>
+        sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
+          }),
+        ),
+      );
+      sending -= bodies.length;
+      sent += res.Successful?.length ?? 0;
+    });
+    sendDoneAt = Date.now();
+  };
+  const receive = async () => {
+    while (!done()) {
+      const { Messages = [] } = await calls.receive.time(() =>
+        sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })),
+      );
+      if (Messages.length === 0) {
+        continue;
+      }
+      receivedTotal += Messages.length;
+      await calls.delete.time(() =>
+        sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        ),
+      );
+      for (const m of Messages) {
+        seen.add(m.Body ?? '');
+      }
+      if (seen.size % 1000 < Messages.length) {
+        progress(`throughput: ${seen.size.toLocaleString('en-US')}/${MESSAGES.toLocaleString('en-US')}`);
+      }
+    }
+  };
+  await Promise.all([send(), ...Array.from({ length: RECEIVERS }, receive)]);
+  const elapsedMs = Date.now() - started;
+
+  rows.push(['', '']);
+  rows.push([
+    `SQS send → receive → delete`,
+    `${Math.round((seen.size / elapsedMs) * 1000)} msg/s`,
+    `${seen.size.toLocaleString('en-US')} of ${MESSAGES.toLocaleString('en-US')} messages in ${seconds(elapsedMs)}; ` +
+      `${SENDERS} senders, ${RECEIVERS} receivers, batches of 10, at most ${MAX_QUEUE_DEPTH} waiting` +
+      (receivedTotal > seen.size
+        ? `; ${receivedTotal - seen.size} duplicate deliver${receivedTotal - seen.size === 1 ? 'y' : 'ies'}`
+        : '') +
+      (sendDoneAt ? '' : '; sending did not finish'),
+  ]);
+  rows.push(['  SendMessageBatch(10)', `${calls.send.mean()} ms`, `mean latency of ${calls.send.count} calls`]);
+  rows.push(['  ReceiveMessage(10)', `${calls.receive.mean()} ms`, `mean latency of ${calls.receive.count} calls`]);
+  rows.push(['  DeleteMessageBatch(10)', `${calls.delete.mean()} ms`, `mean latency of ${calls.delete.count} calls`]);
+}
+
+class Latency {
+  public count = 0;
+  private totalMs = 0;
+
+  public async time<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.count++;
+      this.totalMs += Date.now() - started;
+    }
+  }
+
+  public mean(): number {
+    return this.count === 0 ? 0 : Math.round(this.totalMs / this.count);
+  }
+}
+
+function cliFigure(exitCode: number, ms: number): string {
+  return exitCode === 0 ? seconds(ms) : `FAILED (exit ${exitCode})`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function tail(text: string): string {
+  return text.split('\n').slice(-5).join(' | ');
+}
+
+/** Progress goes to stderr, so that stdout holds only the figures. */
+function progress(message: string): void {
+  process.stderr.write(`  ... ${message}\n`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`Benchmark failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,362 @@
+// The main job after synthesis: deploy every blueprint in cdk.out into the embedded local AWS with
+// the real CDK CLI, make up for what moto's CloudFormation skips, then run the seed scenario (a
+// spike of encoding jobs, some of them poison) against the WorkQueue blueprint and account for
+// every job. Exits non-zero when a stack fails to deploy or a job is lost or misrouted.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { cdkCliEnv, CdkCliResult, runCdkCli, runEncodingSpike, SpikeProgress, spikeFailures } from './seed-scenario';
+import {
+  DeployedStack,
+  fillGapsAfterCliDeploy,
+  LocalAws,
+  prepareTemplateForMoto,
+  startLocalAws,
+} from '../test/support/local-aws';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const ASSEMBLY_DIR = path.join(REPO_ROOT, 'cdk.out');
+const SCENARIO_STACK = 'WorkQueueBlueprint';
+const JOBS = 1000;
+const POISON_SHARE = 0.02;
+const WORKERS = 8;
+// See EncodingSpikeOptions.maxQueueDepth: the window keeps moto fast without changing what is proven.
+const MAX_QUEUE_DEPTH = 50;
+
+interface StackToDeploy {
+  readonly stackName: string;
+  /** The template the CLI deploys: the repo's, or the rewritten copy's. */
+  readonly templateFile: string;
+}
+
+async function main(): Promise<number> {
+  if (!fs.existsSync(path.join(ASSEMBLY_DIR, 'manifest.json'))) {
+    console.error(`No cloud assembly in ${ASSEMBLY_DIR}: run tools/synth-blueprints.ts first (npx projen demo does).`);
+    return 1;
+  }
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-demo-'));
+  const abort = new AbortController();
+  let local: LocalAws | undefined;
+  let stopping: Promise<void> | undefined;
+  const stopLocal = () => (stopping ??= local?.stop() ?? Promise.resolve());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping the CDK CLI and the local AWS`);
+    abort.abort();
+    void stopLocal().finally(() => {
+      fs.rmSync(workDir, { recursive: true, force: true });
+      const left = local ? motoServersOnPort(local.port) : [];
+      if (left.length > 0) {
+        console.error(`moto_server still running on port ${local?.port}: pid ${left.join(', ')}`);
+      }
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let exitCode = 1;
+  let port: number | undefined;
+  try {
+    const startedAt = Date.now();
+    local = await startLocalAws();
+    port = local.port;
+    console.log(`Local AWS: moto on ${local.endpoint} (ready in ${seconds(Date.now() - startedAt)})`);
+    exitCode = await deployAndRunScenario(local, workDir, abort.signal);
+  } catch (e) {
+    console.error(`\nDemo failed: ${e instanceof Error ? e.message : String(e)}`);
+    exitCode = 1;
+  } finally {
+    await stopLocal();
+    fs.rmSync(workDir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  if (port !== undefined) {
+    const left = motoServersOnPort(port);
+    if (left.length > 0) {
+      console.error(`moto_server still running on port ${port}: pid ${left.join(', ')}`);
+      return 1;
+    }
+    console.log(`Local AWS stopped (no moto_server left on port ${port}).`);
+  }
+  return exitCode;
+}
+
+async function deployAndRunScenario(local: LocalAws, workDir: string, signal: AbortSignal): Promise<number> {
+  const { appDir, stacks } = prepareAssembly(local, workDir);
+  const env = cdkCliEnv(local.env());
+  const cli = async (what: string, args: string[]): Promise<CdkCliResult> => {
+    const result = await runCdkCli(args, { cwd: workDir, env, signal });
+    if (signal.aborted) {
+      return result; // Interrupted: the signal handler reports it.
+    }
+    console.log(
+      `${what.padEnd(36)} ${result.exitCode === 0 ? 'ok' : `FAILED (exit ${result.exitCode})`}  ${seconds(result.ms)}`,
+    );
+    if (result.exitCode !== 0) {
+      console.log(indent(tail(result.output, 40)));
+    }
+    return result;
+  };
+
+  const bootstrap = await cli('cdk bootstrap', ['bootstrap', `aws://${local.account}/${local.region}`]);
+  if (bootstrap.exitCode !== 0) {
+    return 1;
+  }
+  // --method direct (CreateStack/UpdateStack) rather than the default change set: moto 5.2.5's
+  // ExecuteChangeSet creates the resources but never evaluates the template's Outputs, so the stack
+  // would have no JobQueueUrl; DescribeStacks after CreateStack has them.
+  const deploy = await cli(`cdk deploy --all (${stacks.length} stack${stacks.length === 1 ? '' : 's'})`, [
+    'deploy',
+    '--app',
+    appDir,
+    '--all',
+    '--require-approval',
+    'never',
+    '--method',
+    'direct',
+    '--progress',
+    'events',
+  ]);
+
+  console.log('\nStacks (after fillGapsAfterCliDeploy):');
+  const deployed = new Map<string, DeployedStack>();
+  let failed = deploy.exitCode !== 0;
+  for (const stack of stacks) {
+    const status = await stackStatus(local, stack.stackName);
+    if (!status.endsWith('_COMPLETE') || status.includes('ROLLBACK')) {
+      console.log(`  ${stack.stackName.padEnd(24)} NOT DEPLOYED (${status})`);
+      failed = true;
+      continue;
+    }
+    try {
+      const result = await fillGapsAfterCliDeploy(local, stack);
+      deployed.set(stack.stackName, result);
+      console.log(`  ${stack.stackName.padEnd(24)} ${describeDeployment(result)}`);
+    } catch (e) {
+      console.log(`  ${stack.stackName.padEnd(24)} FAILED filling gaps: ${(e as Error).message}`);
+      failed = true;
+    }
+  }
+  if (failed) {
+    return 1;
+  }
+
+  const target = deployed.get(SCENARIO_STACK);
+  if (!target) {
+    console.error(`\nThe assembly has no ${SCENARIO_STACK} stack, so there is nothing to run the seed scenario on.`);
+    return 1;
+  }
+  const queueUrl = target.outputs.JobQueueUrl;
+  const deadLetterQueueUrl = target.outputs.DeadLetterQueueUrl;
+  if (!queueUrl || !deadLetterQueueUrl) {
+    console.error(
+      `\n${SCENARIO_STACK} has no JobQueueUrl/DeadLetterQueueUrl output (outputs: ${JSON.stringify(target.outputs)})`,
+    );
+    return 1;
+  }
+
+  const poison = Math.round(JOBS * POISON_SHARE);
+  console.log(
+    `\nRunning the seed scenario on ${SCENARIO_STACK}: ${fmt(JOBS)} jobs (${poison} poison), ${WORKERS} workers, ` +
+      `at most ${MAX_QUEUE_DEPTH} jobs waiting at a time (moto's SQS slows down in proportion to queue depth)`,
+  );
+  const bar = new ProgressBar();
+  const logMark = local.logMark();
+  const report = await runEncodingSpike({
+    sqs: local.sqs(),
+    queueUrl,
+    deadLetterQueueUrl,
+    jobs: JOBS,
+    poisonShare: POISON_SHARE,
+    workers: WORKERS,
+    maxQueueDepth: MAX_QUEUE_DEPTH,
+    onProgress: (p) => bar.update(p),
+  }).finally(() => bar.done());
+  // The SDK retries moto's HTTP 500s silently; only moto's log tells that one happened.
+  const motoErrors = local.logs(logMark).match(/^\w+Error: .*$/gm) ?? [];
+
+  const rows: Array<[string, string, string?]> = [
+    ['sent', fmt(report.sent)],
+    ['processed', fmt(report.processed), `(duplicates: ${fmt(report.duplicates)})`],
+    ['dead-letter', fmt(report.deadLettered), `(${fmt(report.poisonReceives)} failed receives before the move)`],
+    ['lost', fmt(report.lost)],
+    ['poison done', fmt(report.poisonProcessed), '(poison jobs processed by mistake)'],
+    [
+      'time',
+      seconds(report.spikeMs + report.drainMs),
+      `(spike ${seconds(report.spikeMs)}, DLQ drain ${seconds(report.drainMs)})`,
+    ],
+  ];
+  console.log(`Seed scenario: ${fmt(report.jobs)} encoding jobs, ${fmt(report.poison)} poison`);
+  for (const [label, value, note] of rows) {
+    console.log(`  ${label.padEnd(12)} ${value.padStart(7)}${note ? `   ${note}` : ''}`);
+  }
+  if (motoErrors.length > 0) {
+    console.log(
+      `  (moto raised ${motoErrors.length} internal error(s), retried by the SDK; last: ${motoErrors.at(-1)})`,
+    );
+  }
+  const failures = spikeFailures(report);
+  if (failures.length > 0) {
+    console.log(`\nResult: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+    return 1;
+  }
+  console.log(
+    `\nResult: every job accounted for; the ${fmt(report.poison)} poison jobs, and only they, are in the dead-letter queue with intact bodies.`,
+  );
+  return 0;
+}
+
+/**
+ * The stacks of the assembly, deployable into moto. References to resources moto skips are made
+ * literal (moto fails the stack on them); when any template needs that, the whole assembly is
+ * copied and the copy deployed, so the repo's cdk.out stays what synthesis wrote.
+ */
+function prepareAssembly(local: LocalAws, workDir: string): { appDir: string; stacks: StackToDeploy[] } {
+  const assembly = new cxapi.CloudAssembly(ASSEMBLY_DIR);
+  const prepared = assembly.stacksRecursively.map((stack) => ({
+    stack,
+    ...prepareTemplateForMoto(stack.template, stack.stackName, local),
+  }));
+  const rewritten = prepared.reduce((sum, p) => sum + p.rewritten.length, 0);
+  if (rewritten === 0) {
+    console.log(`Templates: ${prepared.length}, no references to resources moto skips (0 rewritten)`);
+    return {
+      appDir: ASSEMBLY_DIR,
+      stacks: prepared.map(({ stack }) => ({ stackName: stack.stackName, templateFile: stack.templateFullPath })),
+    };
+  }
+
+  const copyDir = path.join(workDir, 'cdk.out');
+  fs.cpSync(ASSEMBLY_DIR, copyDir, { recursive: true });
+  console.log(`Templates: ${prepared.length}, ${rewritten} reference(s) to resources moto skips rewritten (in a copy)`);
+  const stacks = prepared.map(({ stack, template, rewritten: refs }) => {
+    const templateFile = path.join(copyDir, path.relative(ASSEMBLY_DIR, stack.templateFullPath));
+    if (refs.length > 0) {
+      fs.writeFileSync(templateFile, JSON.stringify(template, undefined, 1));
+      for (const ref of refs) {
+        console.log(
+          `  ${stack.stackName}: ${ref.in} ${ref.reference} -> ${ref.exact ? '' : 'placeholder '}${ref.value}`,
+        );
+      }
+    }
+    return { stackName: stack.stackName, templateFile };
+  });
+  return { appDir: copyDir, stacks };
+}
+
+async function stackStatus(local: LocalAws, stackName: string): Promise<string> {
+  try {
+    const { Stacks } = await local.cloudformation().send(new DescribeStacksCommand({ StackName: stackName }));
+    return Stacks?.[0]?.StackStatus ?? 'missing';
+  } catch (e) {
+    return `DescribeStacks failed: ${(e as Error).message}`;
+  }
+}
+
+function describeDeployment(stack: DeployedStack): string {
+  const filledIds = new Set(stack.gaps.filled.map((g) => g.logicalId));
+  const unfilledIds = new Set(stack.gaps.unfilled.map((g) => g.logicalId));
+  const byMoto = stack.resources.filter(
+    (r) => r.physicalId !== undefined && !filledIds.has(r.logicalId) && !unfilledIds.has(r.logicalId),
+  ).length;
+  return (
+    `${stack.resources.length} resources: ${byMoto} created by moto, ` +
+    `${stack.gaps.filled.length} gaps filled${countTypes(stack.gaps.filled)}, ` +
+    `${stack.gaps.unfilled.length} not filled${countTypes(stack.gaps.unfilled)}`
+  );
+}
+
+function countTypes(gaps: ReadonlyArray<{ readonly type: string }>): string {
+  const counts = new Map<string, number>();
+  for (const { type } of gaps) {
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([type, n]) => (n > 1 ? `${type} x${n}` : type));
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * A one-line progress bar on stderr. On a terminal it redraws in place; in a log (CI, a pipe) it
+ * prints a line every 10% instead, since carriage returns would pile up there.
+ */
+class ProgressBar {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastDraw = 0;
+  private lastDecile = -1;
+  private last: SpikeProgress | undefined;
+
+  public update(progress: SpikeProgress): void {
+    this.last = progress;
+    const done = Math.min(1, (progress.processed + progress.deadLettered) / progress.jobs);
+    if (this.tty) {
+      if (Date.now() - this.lastDraw >= 100 || done === 1) {
+        this.lastDraw = Date.now();
+        process.stderr.write(`\r${this.line(progress, done)}\x1b[K`);
+      }
+      return;
+    }
+    const decile = Math.floor(done * 10);
+    if (decile > this.lastDecile) {
+      this.lastDecile = decile;
+      process.stderr.write(`${this.line(progress, done)}\n`);
+    }
+  }
+
+  public done(): void {
+    if (this.tty && this.last) {
+      const done = Math.min(1, (this.last.processed + this.last.deadLettered) / this.last.jobs);
+      process.stderr.write(`\r${this.line(this.last, done)}\x1b[K\n`);
+    }
+  }
+
+  private line(p: SpikeProgress, done: number): string {
+    const width = 30;
+    const filled = Math.round(done * width);
+    return (
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${fmt(p.processed)}/${fmt(p.jobs)} processed, ` +
+      `${fmt(p.deadLettered)} in DLQ (sent ${fmt(p.sent)})`
+    );
+  }
+}
+
+/** pids of moto_server processes listening on our port (other runs' servers are none of our business). */
+function motoServersOnPort(port: number): string[] {
+  try {
+    const out = execFileSync('pgrep', ['-af', 'moto_server'], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .filter((line) => new RegExp(`(^|\\s)-p ${port}(\\s|$)`).test(line))
+      .map((line) => line.split(' ')[0]);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches.
+  }
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function tail(text: string, lines: number): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});
