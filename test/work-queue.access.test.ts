@@ -1,8 +1,8 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { IConstruct } from 'constructs';
 import { WorkQueue, WorkQueueEncryption } from '../src';
 import {
   expectAllowed,
@@ -12,16 +12,11 @@ import {
   queuePolicyFor,
   resolveIntrinsics,
 } from './support/access';
-import { strictStack } from './support/app';
+import { logicalId, strictStack } from './support/app';
 
 // Access proofs: the synthesized queue, key and identity policies, evaluated offline.
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT_ROLE = 'arn:aws:iam::999999999999:role/Intruder';
-
-function logicalId(construct: { node: { defaultChild?: unknown } }): string {
-  const cfn = construct.node.defaultChild as CfnResource;
-  return Stack.of(cfn).getLogicalId(cfn);
-}
 
 async function fixture() {
   const stack = strictStack();
@@ -34,7 +29,7 @@ async function fixture() {
   topic.addSubscription(new snsSubscriptions.SqsSubscription(workQueue));
 
   const template = Template.fromStack(stack).toJSON();
-  const arn = (construct: { node: { defaultChild?: unknown } }, attribute = 'Arn') =>
+  const arn = (construct: IConstruct, attribute = 'Arn') =>
     resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(construct), attribute] }, template);
   return {
     template,

@@ -1,4 +1,4 @@
-import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,13 +15,9 @@ import {
   simulateAccess,
   topicPolicyFor,
 } from './access';
+import { logicalId } from './app';
 
 const OTHER_ROLE = 'arn:aws:iam::999999999999:role/Other';
-
-function logicalId(construct: { node: { defaultChild?: unknown } }): string {
-  const cfn = construct.node.defaultChild as CfnResource;
-  return Stack.of(cfn).getLogicalId(cfn);
-}
 
 async function buildFixture() {
   const stack = new Stack(new App(), 'Fixture');
