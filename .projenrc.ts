@@ -101,6 +101,10 @@ project.compileTask.reset('jsii');
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
 project.postCompileTask.exec('jsii-rosetta extract --strict --fail');
 
+// Package every language in CI too (projen packages only JavaScript when CI is set).
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package-all')!);
+
 // .NET is packaged only where a dotnet toolchain exists (this machine has none).
 project.tasks.tryFind('package:dotnet')?.addCondition('command -v dotnet >/dev/null');
 
