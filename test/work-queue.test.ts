@@ -262,6 +262,24 @@ describe('WorkQueue props', () => {
     expect(nameOf(b)).toMatch(/^svc-prod-Jobs-[0-9a-f]{8}$/);
   });
 
+  test('deadLetterRetentionPeriod sets the DLQ retention and moves its age alarm to 75% of it', () => {
+    const stack = strictStack();
+    new WorkQueue(stack, 'Q', { retentionPeriod: Duration.days(1), deadLetterRetentionPeriod: Duration.days(10) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: Match.stringLikeRegexp('-dlq$'),
+      MessageRetentionPeriod: 864_000,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: Match.stringLikeRegexp('-[0-9a-f]{8}$'),
+      MessageRetentionPeriod: 86_400,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 648_000,
+    });
+  });
+
   test('a given key implies KMS encryption and is used by both queues', () => {
     const stack = strictStack();
     const key = new kms.Key(stack, 'MyKey', { enableKeyRotation: true });
