@@ -5,6 +5,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { IConstruct } from 'constructs';
 import { WorkQueue, WorkQueueEncryption } from '../src';
 import {
+  AccessRequest,
   expectAllowed,
   expectDenied,
   identityPoliciesFor,
@@ -60,31 +61,33 @@ beforeAll(async () => {
   f = await fixture();
 });
 
+/** A request by one of the fixture's roles, with its identity policies, against a resource and its policy. */
+function asGrantee(
+  role: { arn: string; policies: object[] },
+  action: string,
+  target: { arn: string; policy: object },
+): AccessRequest {
+  return {
+    principal: role.arn,
+    action,
+    resource: target.arn,
+    resourcePolicy: target.policy,
+    identityPolicies: role.policies,
+  };
+}
+
 describe('TLS only', () => {
   test.each([
     ['source queue', () => f.source],
     ['dead-letter queue', () => f.dlq],
   ])('a request without TLS to the %s is denied, even for a granted role', async (_name, queue) => {
-    const { arn, policy } = queue();
-    const request = {
-      principal: f.consumer.arn,
-      action: 'sqs:ReceiveMessage',
-      resource: arn,
-      resourcePolicy: policy,
-      identityPolicies: f.consumer.policies,
-    };
+    const request = asGrantee(f.consumer, 'sqs:ReceiveMessage', queue());
     const decision = await expectDenied({ ...request, context: { 'aws:SecureTransport': 'false' } });
     expect(decision.result).toBe('ExplicitlyDenied');
   });
 
   test('the same consumer request with TLS is allowed on the source queue', async () => {
-    await expectAllowed({
-      principal: f.consumer.arn,
-      action: 'sqs:ReceiveMessage',
-      resource: f.source.arn,
-      resourcePolicy: f.source.policy,
-      identityPolicies: f.consumer.policies,
-    });
+    await expectAllowed(asGrantee(f.consumer, 'sqs:ReceiveMessage', f.source));
   });
 });
 
@@ -92,24 +95,12 @@ describe('a role granted grantConsumeMessages', () => {
   test.each(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'])(
     'may %s on the source queue',
     async (action) => {
-      await expectAllowed({
-        principal: f.consumer.arn,
-        action,
-        resource: f.source.arn,
-        resourcePolicy: f.source.policy,
-        identityPolicies: f.consumer.policies,
-      });
+      await expectAllowed(asGrantee(f.consumer, action, f.source));
     },
   );
 
   test('may decrypt with the queue key', async () => {
-    await expectAllowed({
-      principal: f.consumer.arn,
-      action: 'kms:Decrypt',
-      resource: f.key.arn,
-      resourcePolicy: f.key.policy,
-      identityPolicies: f.consumer.policies,
-    });
+    await expectAllowed(asGrantee(f.consumer, 'kms:Decrypt', f.key));
   });
 
   test.each([
@@ -118,23 +109,11 @@ describe('a role granted grantConsumeMessages', () => {
     ['send to the source queue', 'sqs:SendMessage', () => f.source],
     ['purge the source queue', 'sqs:PurgeQueue', () => f.source],
   ])('may not %s', async (_name, action, queue) => {
-    await expectDenied({
-      principal: f.consumer.arn,
-      action,
-      resource: queue().arn,
-      resourcePolicy: queue().policy,
-      identityPolicies: f.consumer.policies,
-    });
+    await expectDenied(asGrantee(f.consumer, action, queue()));
   });
 
   test('may not encrypt new messages with the key', async () => {
-    await expectDenied({
-      principal: f.consumer.arn,
-      action: 'kms:GenerateDataKey',
-      resource: f.key.arn,
-      resourcePolicy: f.key.policy,
-      identityPolicies: f.consumer.policies,
-    });
+    await expectDenied(asGrantee(f.consumer, 'kms:GenerateDataKey', f.key));
   });
 });
 
@@ -142,41 +121,17 @@ describe('a role granted grantRedrive', () => {
   test.each(['sqs:StartMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'])(
     'may %s on the dead-letter queue',
     async (action) => {
-      await expectAllowed({
-        principal: f.operator.arn,
-        action,
-        resource: f.dlq.arn,
-        resourcePolicy: f.dlq.policy,
-        identityPolicies: f.operator.policies,
-      });
+      await expectAllowed(asGrantee(f.operator, action, f.dlq));
     },
   );
 
   test('may send the moved messages to the source queue, encrypted with the key', async () => {
-    await expectAllowed({
-      principal: f.operator.arn,
-      action: 'sqs:SendMessage',
-      resource: f.source.arn,
-      resourcePolicy: f.source.policy,
-      identityPolicies: f.operator.policies,
-    });
-    await expectAllowed({
-      principal: f.operator.arn,
-      action: 'kms:GenerateDataKey',
-      resource: f.key.arn,
-      resourcePolicy: f.key.policy,
-      identityPolicies: f.operator.policies,
-    });
+    await expectAllowed(asGrantee(f.operator, 'sqs:SendMessage', f.source));
+    await expectAllowed(asGrantee(f.operator, 'kms:GenerateDataKey', f.key));
   });
 
   test('may not consume from the source queue', async () => {
-    await expectDenied({
-      principal: f.operator.arn,
-      action: 'sqs:ReceiveMessage',
-      resource: f.source.arn,
-      resourcePolicy: f.source.policy,
-      identityPolicies: f.operator.policies,
-    });
+    await expectDenied(asGrantee(f.operator, 'sqs:ReceiveMessage', f.source));
   });
 });
 
