@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { generatePhysicalName } from './private/naming';
+import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedSqsKey } from './private/sqs-keys';
 import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
@@ -157,7 +158,6 @@ export interface WorkQueueProps {
 const SQS_NAME_MAX_LENGTH = 80;
 const FIFO_SUFFIX = '.fifo';
 const DEAD_LETTER_SUFFIX = '-dlq';
-const AWS_MANAGED_SQS_KEY_ALIAS = 'alias/aws/sqs';
 
 /** The share of the dead-letter retention after which waiting messages alarm: redrive them before they expire. */
 const DEAD_LETTER_AGE_ALARM_SHARE = 0.75;
@@ -182,6 +182,9 @@ export class WorkQueue extends sqs.QueueBase {
 
   /** The topic the alarms notify. */
   public readonly alarmTopic: sns.ITopic;
+
+  /** How long a received message stays hidden from other consumers. */
+  public readonly visibilityTimeout: Duration;
 
   /** Alarms when at least one message waits in the dead-letter queue. */
   public readonly deadLetterQueueNotEmptyAlarm: cloudwatch.Alarm;
@@ -214,6 +217,7 @@ export class WorkQueue extends sqs.QueueBase {
     const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? Duration.days(14);
     const names = this.queueNames(props.queueName, fifo);
+    this.visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
 
     this.encryptionKey = this.resolveEncryptionKey(props, removalPolicy);
     const encryption = this.encryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED;
@@ -250,7 +254,7 @@ export class WorkQueue extends sqs.QueueBase {
       deduplicationScope: props.highThroughputFifo ? sqs.DeduplicationScope.MESSAGE_GROUP : undefined,
       fifoThroughputLimit: props.highThroughputFifo ? sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID : undefined,
       retentionPeriod,
-      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
+      visibilityTimeout: this.visibilityTimeout,
       deliveryDelay: props.deliveryDelay ?? Duration.seconds(0),
       receiveMessageWaitTime: props.receiveMessageWaitTime ?? Duration.seconds(20),
       maxMessageSizeBytes: props.maxMessageSizeBytes ?? 1_048_576,
@@ -578,12 +582,4 @@ function validateQueueName(scope: Construct, queueName: string | undefined, fifo
 
 function stripSuffix(value: string, suffix: string): string {
   return value.endsWith(suffix) ? value.slice(0, -suffix.length) : value;
-}
-
-function isAwsManagedSqsKey(key: kms.IKey): boolean {
-  const aliasName = (key as Partial<kms.IAlias>).aliasName;
-  const identifiers = [aliasName, key.keyArn, key.keyId].filter(
-    (value): value is string => typeof value === 'string' && !Token.isUnresolved(value),
-  );
-  return identifiers.some((value) => value.endsWith(AWS_MANAGED_SQS_KEY_ALIAS));
 }
