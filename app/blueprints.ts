@@ -3,7 +3,7 @@
 // by the five cdk-nag packs at synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { WorkQueueBlueprint } from '../src';
+import { OrderFanOutBlueprint, WorkQueueBlueprint } from '../src';
 
 /** Adds every blueprint stack to `app`. */
 export function addBlueprints(app: App): void {
@@ -13,6 +13,7 @@ export function addBlueprints(app: App): void {
     region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
   };
   new WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
+  new OrderFanOutBlueprint(app, 'OrderFanOutBlueprint', { env });
 }
 
 if (require.main === module) {

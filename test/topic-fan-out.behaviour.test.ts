@@ -1,10 +1,11 @@
 import { PublishBatchCommand, PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TopicFanOut } from '../src/topic-fan-out';
 import { chunk } from './support/batching';
 import { deployStack, LocalAws, startLocalAws } from './support/local-aws';
+import { drainQueue } from './support/sqs-drain';
 
 // Behaviour on the embedded local AWS (moto), deployed from TopicFanOut's synthesized template:
 // SNS -> SQS delivery, filter policies, raw delivery and FIFO ordering are modelled faithfully by
@@ -34,46 +35,6 @@ class Tally {
       this.bodies.set(id, body);
     }
   }
-}
-
-async function receiveAndDelete(queueUrl: string): Promise<Message[]> {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-      MessageAttributeNames: ['All'],
-    }),
-  );
-  if (Messages.length > 0) {
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
-  }
-  return Messages;
-}
-
-/**
- * Receives until `expected` messages came, then polls until the queue is empty (at least once,
- * so that extra deliveries are counted too); gives up after three empty polls in a row.
- * Delivery from SNS to SQS is synchronous in moto, so an empty queue means nothing is on its way.
- */
-async function drain(queueUrl: string, expected: number, onMessage: (m: Message) => void): Promise<number> {
-  let received = 0;
-  let emptyPolls = 0;
-  while (emptyPolls < 3) {
-    const messages = await receiveAndDelete(queueUrl);
-    messages.forEach(onMessage);
-    received += messages.length;
-    emptyPolls = messages.length === 0 ? emptyPolls + 1 : 0;
-    if (received >= expected && messages.length < 10) {
-      break;
-    }
-  }
-  return received;
 }
 
 async function publishBatch(topicArn: string, entries: PublishBatchRequestEntry[]): Promise<void> {
@@ -125,9 +86,9 @@ describe('a standard fan-out to three queues', () => {
         tally.add(JSON.parse(body).orderId, m.Body!);
       };
       await Promise.all([
-        drain(urls.fulfilment, round.length, record(tallies.fulfilment, false)),
-        drain(urls.billing, round.length, record(tallies.billing, true)),
-        drain(urls.analytics, round.filter(isLarge).length, record(tallies.analytics, false)),
+        drainQueue(sqs, urls.fulfilment, round.length, record(tallies.fulfilment, false)),
+        drainQueue(sqs, urls.billing, round.length, record(tallies.billing, true)),
+        drainQueue(sqs, urls.analytics, round.filter(isLarge).length, record(tallies.analytics, false)),
       ]);
     }
   });
@@ -196,7 +157,7 @@ describe('a FIFO fan-out to two FIFO queues', () => {
     await Promise.all(
       (['wholesale', 'retail'] as const).map((name) => {
         const url = deployed.byPath(`FanOutFifo/Prices/${name === 'wholesale' ? 'Wholesale' : 'Retail'}/Queue`);
-        return drain(url, GROUPS.length * PER_GROUP, (m) => received[name].push(m));
+        return drainQueue(sqs, url, GROUPS.length * PER_GROUP, (m) => received[name].push(m));
       }),
     );
   });

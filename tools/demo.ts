@@ -1,13 +1,16 @@
 // The main job after synthesis: deploy every blueprint in cdk.out into the embedded local AWS with
-// the real CDK CLI, make up for what moto's CloudFormation skips, then run the seed scenario (a
-// spike of encoding jobs, some of them poison) against the WorkQueue blueprint and account for
-// every job. Exits non-zero when a stack fails to deploy or a job is lost or misrouted.
+// the real CDK CLI, make up for what moto's CloudFormation skips, then run the scenarios: the seed
+// scenario (a spike of encoding jobs, some of them poison) against the WorkQueue blueprint, and
+// the order scenario (orders fanned out to three queues, one filtered) against the order fan-out
+// blueprint, and account for every job and order. Exits non-zero when a stack fails to deploy or
+// a job or order is lost or misrouted.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import * as cxapi from 'aws-cdk-lib/cx-api';
+import { orderFanOutFailures, runOrderFanOut } from './order-scenario';
 import { cdkCliEnv, CdkCliResult, runCdkCli, runEncodingSpike, SpikeProgress, spikeFailures } from './seed-scenario';
 import {
   DeployedStack,
@@ -20,6 +23,8 @@ import {
 const REPO_ROOT = path.resolve(__dirname, '..');
 const ASSEMBLY_DIR = path.join(REPO_ROOT, 'cdk.out');
 const SCENARIO_STACK = 'WorkQueueBlueprint';
+const FAN_OUT_STACK = 'OrderFanOutBlueprint';
+const ORDERS = 1000;
 const JOBS = 1000;
 const POISON_SHARE = 0.02;
 const WORKERS = 8;
@@ -146,6 +151,12 @@ async function deployAndRunScenario(local: LocalAws, workDir: string, signal: Ab
     return 1;
   }
 
+  const encoding = await runEncodingScenario(local, deployed);
+  const orders = await runOrderScenario(local, deployed);
+  return encoding === 0 && orders === 0 ? 0 : 1;
+}
+
+async function runEncodingScenario(local: LocalAws, deployed: Map<string, DeployedStack>): Promise<number> {
   const target = deployed.get(SCENARIO_STACK);
   if (!target) {
     console.error(`\nThe assembly has no ${SCENARIO_STACK} stack, so there is nothing to run the seed scenario on.`);
@@ -208,6 +219,53 @@ async function deployAndRunScenario(local: LocalAws, workDir: string, signal: Ab
   }
   console.log(
     `\nResult: every job accounted for; the ${fmt(report.poison)} poison jobs, and only they, are in the dead-letter queue with intact bodies.`,
+  );
+  return 0;
+}
+
+async function runOrderScenario(local: LocalAws, deployed: Map<string, DeployedStack>): Promise<number> {
+  const target = deployed.get(FAN_OUT_STACK);
+  if (!target) {
+    console.error(`\nThe assembly has no ${FAN_OUT_STACK} stack, so there is nothing to run the order scenario on.`);
+    return 1;
+  }
+  const { OrderPlacedTopicArn, FulfilmentQueueUrl, BillingQueueUrl, AnalyticsQueueUrl } = target.outputs;
+  if (!OrderPlacedTopicArn || !FulfilmentQueueUrl || !BillingQueueUrl || !AnalyticsQueueUrl) {
+    console.error(`\n${FAN_OUT_STACK} lacks an output the scenario needs (outputs: ${JSON.stringify(target.outputs)})`);
+    return 1;
+  }
+  console.log(
+    `\nRunning the order scenario on ${FAN_OUT_STACK}: ${fmt(ORDERS)} orders published to the order-placed topic, ` +
+      'every tenth large (>= 1,000); fulfilment and billing (raw) must get all, analytics only the large ones',
+  );
+  const report = await runOrderFanOut({
+    sns: local.sns(),
+    sqs: local.sqs(),
+    topicArn: OrderPlacedTopicArn,
+    fulfilmentQueueUrl: FulfilmentQueueUrl,
+    billingQueueUrl: BillingQueueUrl,
+    analyticsQueueUrl: AnalyticsQueueUrl,
+    orders: ORDERS,
+  });
+  console.log(
+    `Order scenario: ${fmt(report.published)} orders published, ${fmt(report.large)} large, in ${seconds(report.ms)}`,
+  );
+  console.log(
+    `  ${'queue'.padEnd(12)} ${'expected'.padStart(8)} ${'received'.padStart(8)} ${'lost'.padStart(5)} ${'dupl.'.padStart(5)} ${'misrouted'.padStart(9)} ${'wrong shape'.padStart(11)}`,
+  );
+  for (const q of report.queues) {
+    console.log(
+      `  ${q.queue.padEnd(12)} ${fmt(q.expected).padStart(8)} ${fmt(q.received).padStart(8)} ${fmt(q.lost).padStart(5)} ` +
+        `${fmt(q.duplicates).padStart(5)} ${fmt(q.misrouted).padStart(9)} ${fmt(q.wrongShape).padStart(11)}`,
+    );
+  }
+  const failures = orderFanOutFailures(report);
+  if (failures.length > 0) {
+    console.log(`\nResult: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+    return 1;
+  }
+  console.log(
+    '\nResult: every order reached every queue it should, and no other; billing got raw orders, the others the SNS envelope.',
   );
   return 0;
 }

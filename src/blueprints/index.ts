@@ -1,1 +1,2 @@
 export * from './work-queue-blueprint';
+export * from './order-fan-out-blueprint';

@@ -1,0 +1,35 @@
+import { App } from 'aws-cdk-lib';
+import { OrderFanOutBlueprint } from '../../src/blueprints/order-fan-out-blueprint';
+import { orderFanOutFailures, runOrderFanOut } from '../../tools/order-scenario';
+import { deployStack, LocalAws, startLocalAws } from '../support/local-aws';
+
+// The order scenario of the main job, on the blueprint deployed into the embedded local AWS.
+jest.setTimeout(300_000);
+
+let local: LocalAws;
+beforeAll(async () => (local = await startLocalAws()));
+afterAll(async () => local?.stop());
+
+test('500 orders, every tenth large: fulfilment and billing get all, analytics exactly the large ones', async () => {
+  const stack = new OrderFanOutBlueprint(new App(), 'OrderFanOutBlueprint', {
+    env: { account: local.account, region: local.region },
+  });
+  const deployed = await deployStack(local, stack);
+
+  const report = await runOrderFanOut({
+    sns: local.sns(),
+    sqs: local.sqs(),
+    topicArn: deployed.outputs.OrderPlacedTopicArn,
+    fulfilmentQueueUrl: deployed.outputs.FulfilmentQueueUrl,
+    billingQueueUrl: deployed.outputs.BillingQueueUrl,
+    analyticsQueueUrl: deployed.outputs.AnalyticsQueueUrl,
+    orders: 500,
+  });
+
+  expect(orderFanOutFailures(report)).toEqual([]);
+  expect(report.queues.map(({ queue, received, lost, misrouted }) => ({ queue, received, lost, misrouted }))).toEqual([
+    { queue: 'fulfilment', received: 500, lost: 0, misrouted: 0 },
+    { queue: 'billing', received: 500, lost: 0, misrouted: 0 },
+    { queue: 'analytics', received: 50, lost: 0, misrouted: 0 },
+  ]);
+});
