@@ -1,6 +1,7 @@
 // Figures for the embedded local AWS (not a test: nothing is asserted): emulator cold start, deploy
-// times of the WorkQueue blueprint in-process and with the CDK CLI, and SQS throughput through the
-// blueprint's job queue. Prints the machine, since every figure depends on it.
+// times of the WorkQueue blueprint in-process and with the CDK CLI, SQS throughput through the
+// blueprint's job queue, what a TopicFanOut costs in template resources, and SNS -> SQS fan-out
+// throughput through the order blueprint. Prints the machine, since every figure depends on it.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
     rows.push(['', '']);
     await probeDepth(local.sqs(), queueUrl, rows);
     await benchmarkThroughput(local.sqs(), queueUrl, rows);
+    rows.push(['', '']);
+    measureFanOutTemplates(rows);
+    await benchmarkFanOut(local, rows);
   } finally {
     await local.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -87,6 +91,75 @@ async function main(): Promise<void> {
   for (const [label, value, note] of rows) {
     console.log(`  ${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}${note ? `   ${note}` : ''}`);
   }
+}
+
+/**
+ * What a TopicFanOut costs in template terms: resources and bytes per instance (each subscriber
+ * brings its queue, a dead-letter queue for the subscription and their alarms), against
+ * CloudFormation's 500-resource limit per stack.
+ */
+function measureFanOutTemplates(rows: Row[]): void {
+  const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const { TopicFanOut } = lazyRequire('../src') as typeof import('../src');
+  const measure = (instances: number, queuesEach: number) => {
+    const app = new cdk.App();
+    const stack = new cdk.Stack(app, 'Measure', { env: { account: '123456789012', region: 'us-east-1' } });
+    for (let i = 0; i < instances; i++) {
+      const fanOut = new TopicFanOut(stack, `FanOut${i}`);
+      for (let q = 0; q < queuesEach; q++) {
+        fanOut.addQueue(`Queue${q}`);
+      }
+    }
+    const template = app.synth().getStackByName('Measure').template;
+    return { resources: Object.keys(template.Resources).length, bytes: JSON.stringify(template).length };
+  };
+  // The stack-wide alarm topic and its key and policy are shared: 3 resources, counted once.
+  const [one, ten] = [measure(1, 1), measure(10, 1)];
+  const perInstance = (ten.resources - one.resources) / 9;
+  rows.push([
+    'TopicFanOut, 1 queue',
+    `${perInstance} resources`,
+    `${fmt(Math.round((ten.bytes - one.bytes) / 9))} template bytes each; ${Math.floor((500 - 3) / perInstance)} fit in one stack`,
+  ]);
+  const three = measure(1, 3);
+  rows.push([
+    'each further queue',
+    `${(three.resources - one.resources) / 2} resources`,
+    'WorkQueue (2 queues, 2 policies, 2 alarms), subscription, its DLQ WorkQueue (same) and its alarm',
+  ]);
+}
+
+/** SNS -> SQS fan-out through the order blueprint: orders published and accounted for per second. */
+async function benchmarkFanOut(local: LocalAws, rows: Row[]): Promise<void> {
+  const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const { OrderFanOutBlueprint } = lazyRequire('../src') as typeof import('../src');
+  const { deployStack } = lazyRequire(
+    '../test/support/local-aws/deployer',
+  ) as typeof import('../test/support/local-aws/deployer');
+  const { runOrderFanOut, orderFanOutFailures } = lazyRequire('./order-scenario') as typeof import('./order-scenario');
+  const stack = new OrderFanOutBlueprint(new cdk.App(), 'BenchFanOut', {
+    env: { account: local.account, region: local.region },
+  });
+  const deployed = await deployStack(local, stack);
+  const orders = 2_000;
+  const report = await runOrderFanOut({
+    sns: local.sns(),
+    sqs: local.sqs(),
+    topicArn: deployed.outputs.OrderPlacedTopicArn,
+    fulfilmentQueueUrl: deployed.outputs.FulfilmentQueueUrl,
+    billingQueueUrl: deployed.outputs.BillingQueueUrl,
+    analyticsQueueUrl: deployed.outputs.AnalyticsQueueUrl,
+    orders,
+  });
+  const failures = orderFanOutFailures(report);
+  const delivered = report.queues.reduce((sum, q) => sum + q.received, 0);
+  rows.push([
+    'SNS fan-out to 3 queues',
+    `${fmt(Math.round(orders / (report.ms / 1000)))} orders/s`,
+    `${fmt(orders)} orders published in batches of 10, ${fmt(delivered)} deliveries received and deleted in ${seconds(report.ms)}` +
+      (failures.length > 0 ? `; FAILED: ${failures.join('; ')}` : '; lost 0'),
+  ]);
+  progress(`fan-out: ${seconds(report.ms)}`);
 }
 
 function printMachine(motoVersion: string, venvExisted: boolean): void {
@@ -334,6 +407,10 @@ function median(values: number[]): number {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 function tail(text: string): string {
