@@ -13,7 +13,7 @@ import {
   FanOutSubscription,
   FanOutSubscriptionOptions,
 } from './fan-out-subscription';
-import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedSqsKey } from './private/sqs-keys';
+import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
 import { invalidProp } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 import { WorkQueue, WorkQueueProps } from './work-queue';
@@ -248,7 +248,7 @@ export class TopicFanOut extends Construct {
     }
     if (
       queue.encryptionType === sqs.QueueEncryption.KMS_MANAGED ||
-      (queue.encryptionMasterKey !== undefined && isAwsManagedSqsKey(queue.encryptionMasterKey))
+      (queue.encryptionMasterKey !== undefined && isAwsManagedKey(queue.encryptionMasterKey, AWS_MANAGED_SQS_KEY_ALIAS))
     ) {
       throw invalidProp(
         this,

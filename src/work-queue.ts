@@ -6,8 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
 import { generatePhysicalName } from './private/naming';
-import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedSqsKey } from './private/sqs-keys';
 import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
@@ -479,7 +479,7 @@ export class WorkQueue extends sqs.QueueBase {
           props.encryptionKey.node.path,
         );
       }
-      if (isAwsManagedSqsKey(props.encryptionKey)) {
+      if (isAwsManagedKey(props.encryptionKey, AWS_MANAGED_SQS_KEY_ALIAS)) {
         throw invalidProp(
           this,
           'encryptionKey',
