@@ -245,6 +245,18 @@ function physicalIdOf(logicalId: string, resource: CfnResource, env: Env): Physi
       const name = named('Name');
       return { ref: name, attrs: { Arn: arn('kinesis', `stream/${name}`) } };
     }
+    case 'AWS::Kinesis::StreamConsumer': {
+      // ConsumerARN is <stream ARN>/consumer/<name>:<creation timestamp>; the stream is named like the Stream case.
+      const streamArn = props.StreamARN;
+      const getAtt = typeof streamArn === 'object' && streamArn !== null ? streamArn['Fn::GetAtt'] : undefined;
+      const streamName = Array.isArray(getAtt) ? getAtt[0] : String(streamArn).split('/').pop();
+      const consumerArn = arn('kinesis', `stream/${streamName}/consumer/${named('ConsumerName')}:1`);
+      return { ref: consumerArn, attrs: { ConsumerARN: consumerArn, ConsumerName: named('ConsumerName') } };
+    }
+    case 'AWS::DynamoDB::Table': {
+      const tableArn = arn('dynamodb', `table/${named('TableName')}`);
+      return { ref: named('TableName'), attrs: { Arn: tableArn } };
+    }
     case 'AWS::KinesisFirehose::DeliveryStream': {
       const name = named('DeliveryStreamName');
       return { ref: name, attrs: { Arn: arn('firehose', `deliverystream/${name}`) } };

@@ -1,0 +1,199 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
+import { EncryptedStream } from '../src/encrypted-stream';
+import { StreamToS3 } from '../src/stream-to-s3';
+import {
+  AccessRequest,
+  bucketPolicyFor,
+  expectAllowed,
+  expectDenied,
+  identityPoliciesFor,
+  keyPolicyFor,
+  resolveIntrinsics,
+} from './support/access';
+import { logicalId, strictStack } from './support/app';
+
+// Access proofs: the synthesized identity, bucket and key policies of a stream delivered to S3, evaluated offline.
+const ACCOUNT = '123456789012';
+const SELF_GRANTED = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
+const OTHER_STREAM = `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/someone-elses`;
+
+async function fixture() {
+  const stack = strictStack();
+  const stream = new EncryptedStream(stack, 'Positions');
+  const dashboard = stream.addConsumer('dashboard');
+  const reader = new iam.Role(stack, 'Reader', { roleName: 'Reader', assumedBy: new iam.AccountRootPrincipal() });
+  dashboard.grantConsume(reader);
+  const worker = new iam.Role(stack, 'Worker', { roleName: 'Worker', assumedBy: new iam.AccountRootPrincipal() });
+  const kcl = stream.addKclApplication('position-aggregator', worker);
+  const delivery = new StreamToS3(stack, 'Archive', { stream });
+
+  const template = Template.fromStack(stack).toJSON();
+  const getAtt = (construct: IConstruct, attribute = 'Arn') =>
+    resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(construct), attribute] }, template);
+  const bucket = delivery.bucket as s3.Bucket;
+  const role = async (construct: iam.Role, name: string) => ({
+    arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    policies: await identityPoliciesFor(template, logicalId(construct)),
+  });
+  return {
+    streamArn: await getAtt(stream.stream),
+    streamKey: {
+      arn: await getAtt(stream.encryptionKey!),
+      policy: await keyPolicyFor(template, logicalId(stream.encryptionKey!)),
+    },
+    bucketArn: await getAtt(bucket),
+    bucketPolicy: await bucketPolicyFor(template, logicalId(bucket)),
+    bucketKey: {
+      arn: await getAtt(bucket.encryptionKey as kms.Key),
+      policy: await keyPolicyFor(template, logicalId(bucket.encryptionKey as kms.Key)),
+    },
+    consumerArn: await getAtt(dashboard.consumer, 'ConsumerARN'),
+    tableArn: await getAtt(kcl.leaseTable),
+    // The delivery role's name is generated; the simulator only needs an ARN in this account.
+    delivery: {
+      arn: `arn:aws:iam::${ACCOUNT}:role/DeliveryRole`,
+      policies: await identityPoliciesFor(template, logicalId(delivery.deliveryRole)),
+    },
+    reader: await role(reader, 'Reader'),
+    worker: await role(worker, 'Worker'),
+  };
+}
+
+/** A copy of the policies with one condition key removed wherever it appears. */
+function withoutConditionKey(policies: object[], key: string): object[] {
+  const copy = JSON.parse(JSON.stringify(policies));
+  for (const policy of copy) {
+    for (const statement of [policy.Statement].flat()) {
+      for (const operator of Object.keys(statement.Condition ?? {})) {
+        delete statement.Condition[operator][key];
+        if (Object.keys(statement.Condition[operator]).length === 0) {
+          delete statement.Condition[operator];
+        }
+      }
+    }
+  }
+  return copy;
+}
+
+let f: Awaited<ReturnType<typeof fixture>>;
+beforeAll(async () => {
+  f = await fixture();
+});
+
+function as(
+  role: { arn: string; policies: object[] },
+  action: string,
+  resource: string,
+  extra: Partial<AccessRequest> = {},
+): AccessRequest {
+  return { principal: role.arn, action, resource, identityPolicies: role.policies, ...extra };
+}
+
+describe('the Firehose delivery role', () => {
+  test.each(['kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards', 'kinesis:DescribeStream'])(
+    'may %s on its stream',
+    async (action) => {
+      await expectAllowed(as(f.delivery, action, f.streamArn));
+    },
+  );
+
+  test("may decrypt records with the stream's key", async () => {
+    await expectAllowed(as(f.delivery, 'kms:Decrypt', f.streamKey.arn, { resourcePolicy: f.streamKey.policy }));
+  });
+
+  test.each([
+    ['a data object', 'data/year=2026/month=11/day=24/hour=13/Archive-1-2026-11-24-13-00-00-abc.gz'],
+    ['an error object', 'errors/processing-failed/year=2026/month=11/day=24/Archive-1.gz'],
+  ])('may write %s under its prefix', async (_name, key) => {
+    await expectAllowed(as(f.delivery, 's3:PutObject', `${f.bucketArn}/${key}`, { resourcePolicy: f.bucketPolicy }));
+  });
+
+  // iam-simulate does not evaluate kms:EncryptionContext:* keys, so these two requests run against the
+  // delivery policies without that one condition; the unit tests assert what it names (the bucket and
+  // the two prefixes).
+  const withoutEncryptionContext = () => withoutConditionKey(f.delivery.policies, 'kms:EncryptionContext:aws:s3:arn');
+
+  test("may encrypt objects with the bucket's key through S3", async () => {
+    await expectAllowed({
+      ...as(f.delivery, 'kms:GenerateDataKey', f.bucketKey.arn, { resourcePolicy: f.bucketKey.policy }),
+      identityPolicies: withoutEncryptionContext(),
+      context: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' },
+    });
+  });
+
+  test("may not use the bucket's key outside S3", async () => {
+    await expectDenied({
+      ...as(f.delivery, 'kms:GenerateDataKey', f.bucketKey.arn, { resourcePolicy: f.bucketKey.policy }),
+      identityPolicies: withoutEncryptionContext(),
+      context: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' },
+    });
+  });
+
+  test.each([
+    ['read another stream', 'kinesis:GetRecords', () => OTHER_STREAM],
+    ['write to its stream', 'kinesis:PutRecord', () => f.streamArn],
+    ['write outside its prefixes', 's3:PutObject', () => `${f.bucketArn}/elsewhere/object.gz`],
+    ['write to another bucket', 's3:PutObject', () => 'arn:aws:s3:::someone-elses-bucket/data/object.gz'],
+    ['delete objects', 's3:DeleteObject', () => `${f.bucketArn}/data/year=2026/object.gz`],
+    ['read the lease table', 'dynamodb:GetItem', () => f.tableArn],
+  ])('may not %s', async (_name, action, resource) => {
+    await expectDenied(
+      as(f.delivery, action, resource(), { resourcePolicy: action.startsWith('s3') ? f.bucketPolicy : undefined }),
+    );
+  });
+});
+
+describe('the bucket', () => {
+  test('denies a request without TLS, even from the delivery role', async () => {
+    const decision = await expectDenied(
+      as(f.delivery, 's3:PutObject', `${f.bucketArn}/data/year=2026/object.gz`, {
+        resourcePolicy: f.bucketPolicy,
+        context: { 'aws:SecureTransport': 'false' },
+      }),
+    );
+    expect(decision.result).toBe('ExplicitlyDenied');
+  });
+
+  test.each(['s3:GetObject', 's3:PutObject'])('denies %s to another account', async (action) => {
+    await expectDenied({
+      principal: 'arn:aws:iam::999999999999:role/Intruder',
+      action,
+      resource: `${f.bucketArn}/data/year=2026/object.gz`,
+      resourcePolicy: f.bucketPolicy,
+      identityPolicies: SELF_GRANTED,
+    });
+  });
+
+  test("another account may not decrypt with the stream's key", async () => {
+    await expectDenied({
+      principal: 'arn:aws:iam::999999999999:role/Intruder',
+      action: 'kms:Decrypt',
+      resource: f.streamKey.arn,
+      resourcePolicy: f.streamKey.policy,
+      identityPolicies: SELF_GRANTED,
+    });
+  });
+});
+
+describe('readers', () => {
+  test('an enhanced fan-out reader may subscribe to its consumer, and not read with shard iterators', async () => {
+    await expectAllowed(as(f.reader, 'kinesis:SubscribeToShard', f.consumerArn));
+    await expectDenied(as(f.reader, 'kinesis:SubscribeToShard', `${f.streamArn}/consumer/other:1`));
+    await expectDenied(as(f.reader, 'kinesis:GetRecords', f.streamArn));
+  });
+
+  test('a KCL worker may read the stream and its lease table, and publish metrics only in its namespace', async () => {
+    await expectAllowed(as(f.worker, 'kinesis:GetRecords', f.streamArn));
+    await expectAllowed(as(f.worker, 'dynamodb:UpdateItem', f.tableArn));
+    await expectDenied(as(f.worker, 'dynamodb:UpdateItem', `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/other`));
+    await expectDenied(as(f.worker, 'dynamodb:DeleteTable', f.tableArn));
+    await expectAllowed(
+      as(f.worker, 'cloudwatch:PutMetricData', '*', { context: { 'cloudwatch:namespace': 'position-aggregator' } }),
+    );
+    await expectDenied(as(f.worker, 'cloudwatch:PutMetricData', '*', { context: { 'cloudwatch:namespace': 'Other' } }));
+  });
+});
