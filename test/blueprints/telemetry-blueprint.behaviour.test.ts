@@ -1,0 +1,34 @@
+import { App } from 'aws-cdk-lib';
+import { TelemetryBlueprint } from '../../src/blueprints/telemetry-blueprint';
+import { runTelemetry, telemetryFailures } from '../../tools/telemetry-scenario';
+import { deployStack, LocalAws, startLocalAws } from '../support/local-aws';
+
+// The telemetry scenario of the main job, on the blueprint deployed into the embedded local AWS.
+jest.setTimeout(300_000);
+
+let local: LocalAws;
+beforeAll(async () => (local = await startLocalAws()));
+afterAll(async () => local?.stop());
+
+test('1,000 trucks, 3 positions each: all read back in order per truck; a sample archived under the prefix', async () => {
+  const stack = new TelemetryBlueprint(new App(), 'TelemetryBlueprint', {
+    env: { account: local.account, region: local.region },
+  });
+  const deployed = await deployStack(local, stack);
+
+  const report = await runTelemetry({
+    kinesis: local.kinesis(),
+    firehose: local.firehose(),
+    s3: local.s3(),
+    streamName: deployed.outputs.StreamName,
+    deliveryStreamName: deployed.outputs.DeliveryStreamName,
+    bucketName: deployed.outputs.ArchiveBucketName,
+    dataPrefix: 'data/year=',
+    trucks: 1000,
+    positionsPerTruck: 3,
+    archiveSample: 200,
+  });
+
+  expect(telemetryFailures(report)).toEqual([]);
+  expect(report).toMatchObject({ written: 3000, read: 3000, missing: 0, duplicates: 0, archivedRecords: 200 });
+});

@@ -1,0 +1,135 @@
+// The scenario of the telemetry blueprint: trucks report positions into the stream, partitioned by
+// truck; every position must be read back once, each truck's in the order it sent them, by a reader
+// starting from the beginning of the stream (TRIM_HORIZON). Then a sample of positions goes straight
+// into the delivery stream and must land, complete, under the archive's data prefix.
+// Shared by tools/demo.ts and the blueprint's behaviour test (hence no console output here).
+import { PutRecordBatchCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DeleteBucketPolicyCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { chunk } from '../test/support/batching';
+import { putPositions, readWholeStream } from '../test/support/kinesis-io';
+
+export interface TelemetryOptions {
+  readonly kinesis: KinesisClient;
+  readonly firehose: FirehoseClient;
+  readonly s3: S3Client;
+  readonly streamName: string;
+  readonly deliveryStreamName: string;
+  readonly bucketName: string;
+  /** The archive's data prefix: where delivered objects must land. */
+  readonly dataPrefix: string;
+  /** @default 10000 */
+  readonly trucks?: number;
+  /** @default 2 */
+  readonly positionsPerTruck?: number;
+  /** Positions put straight into the delivery stream. @default 500 */
+  readonly archiveSample?: number;
+}
+
+export interface TelemetryReport {
+  readonly trucks: number;
+  readonly written: number;
+  readonly read: number;
+  readonly shards: number;
+  /** Positions written but never read back. */
+  readonly missing: number;
+  /** Positions read back more than once. */
+  readonly duplicates: number;
+  /** Trucks whose positions came back out of order. */
+  readonly trucksOutOfOrder: number;
+  /** Trucks whose positions were spread over more than one shard. */
+  readonly trucksOnSeveralShards: number;
+  readonly archiveSample: number;
+  readonly archivedObjects: number;
+  /** Objects whose key does not start with the data prefix. */
+  readonly archivedOutsidePrefix: number;
+  readonly archivedRecords: number;
+  readonly streamMs: number;
+  readonly archiveMs: number;
+}
+
+export async function runTelemetry(options: TelemetryOptions): Promise<TelemetryReport> {
+  const trucks = options.trucks ?? 10_000;
+  const perTruck = options.positionsPerTruck ?? 2;
+  const streamStarted = Date.now();
+  const written = await putPositions(options.kinesis, options.streamName, trucks, perTruck);
+  const { shardCount, records } = await readWholeStream(options.kinesis, options.streamName);
+
+  const seen = new Set<string>();
+  let duplicates = 0;
+  const sequences = new Map<string, number[]>();
+  const shards = new Map<string, Set<string>>();
+  for (const record of records) {
+    const { truckId, seq } = record.position;
+    const id = `${truckId}/${seq}`;
+    if (seen.has(id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(id);
+    sequences.set(truckId, [...(sequences.get(truckId) ?? []), seq]);
+    shards.set(truckId, (shards.get(truckId) ?? new Set()).add(record.shardId));
+  }
+  const inOrder = (seqs: number[]) => seqs.every((seq, i) => seq === i);
+  const streamMs = Date.now() - streamStarted;
+
+  const archiveStarted = Date.now();
+  const sample = options.archiveSample ?? 500;
+  const sampled = written.slice(0, sample);
+  for (const batch of chunk(sampled, 500)) {
+    await options.firehose.send(
+      new PutRecordBatchCommand({
+        DeliveryStreamName: options.deliveryStreamName,
+        Records: batch.map((p) => ({ Data: Buffer.from(`${JSON.stringify(p)}\n`) })),
+      }),
+    );
+  }
+  const { Contents = [] } = await options.s3.send(new ListObjectsV2Command({ Bucket: options.bucketName }));
+  // The local AWS is plain HTTP and enforces the bucket's TLS-only policy; lift it to read the objects back.
+  await options.s3.send(new DeleteBucketPolicyCommand({ Bucket: options.bucketName }));
+  let archivedRecords = 0;
+  for (const object of Contents) {
+    const body = await options.s3.send(new GetObjectCommand({ Bucket: options.bucketName, Key: object.Key! }));
+    archivedRecords += (await body.Body!.transformToString()).split('\n').filter((line) => line.length > 0).length;
+  }
+
+  return {
+    trucks,
+    written: written.length,
+    read: records.length,
+    shards: shardCount,
+    missing: written.filter((p) => !seen.has(`${p.truckId}/${p.seq}`)).length,
+    duplicates,
+    trucksOutOfOrder: [...sequences.values()].filter((seqs) => !inOrder(seqs)).length,
+    trucksOnSeveralShards: [...shards.values()].filter((s) => s.size > 1).length,
+    archiveSample: sampled.length,
+    archivedObjects: Contents.length,
+    archivedOutsidePrefix: Contents.filter((object) => !object.Key!.startsWith(options.dataPrefix)).length,
+    archivedRecords,
+    streamMs,
+    archiveMs: Date.now() - archiveStarted,
+  };
+}
+
+/** Why the scenario failed, one line per problem; empty when every position is accounted for. */
+export function telemetryFailures(report: TelemetryReport): string[] {
+  const failures: string[] = [];
+  if (report.missing > 0) {
+    failures.push(`${report.missing} of ${report.written} positions never read back`);
+  }
+  if (report.trucksOutOfOrder > 0) {
+    failures.push(`${report.trucksOutOfOrder} trucks' positions read back out of order`);
+  }
+  if (report.trucksOnSeveralShards > 0) {
+    failures.push(`${report.trucksOnSeveralShards} trucks' positions spread over several shards`);
+  }
+  if (report.archivedRecords !== report.archiveSample) {
+    failures.push(
+      `${report.archivedRecords} of ${report.archiveSample} positions put into Firehose reached the bucket`,
+    );
+  }
+  if (report.archivedOutsidePrefix > 0) {
+    failures.push(`${report.archivedOutsidePrefix} archived objects outside the data prefix`);
+  }
+  return failures;
+}
