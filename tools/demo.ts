@@ -272,8 +272,11 @@ async function runOrderScenario(local: LocalAws, deployed: Map<string, DeployedS
 
 /**
  * The stacks of the assembly, deployable into moto. References to resources moto skips are made
- * literal (moto fails the stack on them); when any template needs that, the whole assembly is
- * copied and the copy deployed, so the repo's cdk.out stays what synthesis wrote.
+ * literal (moto fails the stack on them) and custom resources are left out with the providers only
+ * they use (moto cannot run their Lambda functions); when any template needs that, the whole
+ * assembly is copied and the copy deployed, so the repo's cdk.out stays what synthesis wrote. The
+ * copy's asset manifests still list the left-out functions' code, which `cdk deploy` publishes to
+ * moto's S3 unused.
  */
 function prepareAssembly(local: LocalAws, workDir: string): { appDir: string; stacks: StackToDeploy[] } {
   const assembly = new cxapi.CloudAssembly(ASSEMBLY_DIR);
@@ -282,8 +285,9 @@ function prepareAssembly(local: LocalAws, workDir: string): { appDir: string; st
     ...prepareTemplateForMoto(stack.template, stack.stackName, local),
   }));
   const rewritten = prepared.reduce((sum, p) => sum + p.rewritten.length, 0);
-  if (rewritten === 0) {
-    console.log(`Templates: ${prepared.length}, no references to resources moto skips (0 rewritten)`);
+  const removed = prepared.reduce((sum, p) => sum + p.removed.length + p.removedOutputs.length, 0);
+  if (rewritten === 0 && removed === 0) {
+    console.log(`Templates: ${prepared.length}, no references to resources moto skips (0 rewritten), 0 left out`);
     return {
       appDir: ASSEMBLY_DIR,
       stacks: prepared.map(({ stack }) => ({ stackName: stack.stackName, templateFile: stack.templateFullPath })),
@@ -292,15 +296,24 @@ function prepareAssembly(local: LocalAws, workDir: string): { appDir: string; st
 
   const copyDir = path.join(workDir, 'cdk.out');
   fs.cpSync(ASSEMBLY_DIR, copyDir, { recursive: true });
-  console.log(`Templates: ${prepared.length}, ${rewritten} reference(s) to resources moto skips rewritten (in a copy)`);
-  const stacks = prepared.map(({ stack, template, rewritten: refs }) => {
+  console.log(
+    `Templates: ${prepared.length}, ${rewritten} reference(s) to resources moto skips rewritten, ` +
+      `${removed} custom resource(s), provider(s) and output(s) left out (in a copy)`,
+  );
+  const stacks = prepared.map(({ stack, template, rewritten: refs, removed: gone, removedOutputs }) => {
     const templateFile = path.join(copyDir, path.relative(ASSEMBLY_DIR, stack.templateFullPath));
-    if (refs.length > 0) {
+    if (refs.length > 0 || gone.length > 0 || removedOutputs.length > 0) {
       fs.writeFileSync(templateFile, JSON.stringify(template, undefined, 1));
       for (const ref of refs) {
         console.log(
           `  ${stack.stackName}: ${ref.in} ${ref.reference} -> ${ref.exact ? '' : 'placeholder '}${ref.value}`,
         );
+      }
+      for (const resource of gone) {
+        console.log(`  ${stack.stackName}: left out ${resource.logicalId} (${resource.type})`);
+      }
+      for (const output of removedOutputs) {
+        console.log(`  ${stack.stackName}: left out Outputs.${output.key}`);
       }
     }
     return { stackName: stack.stackName, templateFile };

@@ -15,6 +15,8 @@ import {
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { App, AppProps, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -29,10 +31,13 @@ import {
   deployStack,
   fillGapsAfterCliDeploy,
   LocalAws,
+  prepareTemplateForMoto,
   startLocalAws,
   UNFILLED_RESOURCE_TYPES,
 } from '../support/local-aws';
 import { httpRequest } from '../support/local-aws/http';
+import { REMOVED_METADATA_KEY } from '../support/local-aws/prepare-template';
+import { CfnTemplate } from '../support/resolve-intrinsics';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -373,6 +378,129 @@ describe('deployStack with a Firehose delivery stream', () => {
     const object = await local.s3().send(new GetObjectCommand({ Bucket: bucketName, Key: Contents![0].Key }));
     expect(await object.Body?.transformToString()).toEqual('order 1');
     await deployed.destroy();
+  });
+});
+
+describe('prepareTemplateForMoto', () => {
+  const ENV = { region: 'us-east-1', account: '123456789012' };
+  const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+  const template: CfnTemplate = {
+    Resources: {
+      // Two custom resources share a provider; a third has one whose role an IAM policy also uses.
+      First: { Type: 'Custom::First', Properties: { ServiceToken: arnOf('Handler') } },
+      Second: { Type: 'AWS::CloudFormation::CustomResource', Properties: { ServiceToken: arnOf('Handler') } },
+      Handler: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Role: arnOf('HandlerRole') },
+        DependsOn: ['HandlerRole'],
+      },
+      HandlerRole: { Type: 'AWS::IAM::Role', Properties: {} },
+      Third: { Type: 'Custom::Third', Properties: { ServiceToken: arnOf('Other') } },
+      Other: { Type: 'AWS::Lambda::Function', Properties: { Role: arnOf('OtherRole') } },
+      OtherRole: { Type: 'AWS::IAM::Role', Properties: {} },
+      OtherPolicy: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'OtherRole' }] } },
+      Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
+      Queue: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { QueueName: { 'Fn::GetAtt': ['First', 'Name'] } },
+        DependsOn: ['First', 'Topic'],
+      },
+    },
+    Outputs: { FirstName: { Value: { Ref: 'First' } }, TopicArn: { Value: { Ref: 'Topic' } } },
+  };
+
+  test('leaves out custom resources and the providers only they use, and what refers to them', () => {
+    const prepared = prepareTemplateForMoto(template, 'Stack', ENV);
+
+    const removed = Object.fromEntries(prepared.removed.map((r) => [r.logicalId, r]));
+    expect(Object.keys(removed).sort()).toEqual(['First', 'Handler', 'HandlerRole', 'Other', 'Second', 'Third']);
+    expect(removed.Second.reason).toEqual(UNFILLED_RESOURCE_TYPES['AWS::CloudFormation::CustomResource']);
+    expect(removed.First.reason).toMatch(/^A custom resource: moto's CloudFormation would invoke the Lambda function/);
+    expect(removed.Handler.reason).toMatch(/behind the custom resource First, Second \(its ServiceToken\)/);
+    expect(removed.HandlerRole.reason).toMatch(/execution role of Handler/);
+    const resources = prepared.template.Resources!;
+    expect(Object.keys(resources).sort()).toEqual(['OtherPolicy', 'OtherRole', 'Queue', 'Topic']);
+    expect(resources.Queue.DependsOn).toEqual(['Topic']);
+    expect(resources.Queue.Properties).toEqual({ QueueName: 'local-aws-not-created-First-Name' });
+    expect(prepared.rewritten).toEqual([
+      { in: 'Queue', reference: 'Fn::GetAtt First.Name', value: 'local-aws-not-created-First-Name', exact: false },
+    ]);
+    expect(Object.keys(prepared.template.Outputs!)).toEqual(['TopicArn']);
+    expect(prepared.removedOutputs).toEqual([{ key: 'FirstName', reason: expect.stringContaining('refers to First') }]);
+    expect(template.Resources!.First).toBeDefined(); // The input is not changed.
+  });
+
+  test('a prepared template records what was left out, so preparing it again changes nothing', () => {
+    const prepared = prepareTemplateForMoto(template, 'Stack', ENV);
+    expect((prepared.template as { Metadata?: Record<string, unknown> }).Metadata?.[REMOVED_METADATA_KEY]).toEqual({
+      resources: prepared.removed,
+      outputs: prepared.removedOutputs,
+    });
+
+    const again = prepareTemplateForMoto(JSON.parse(JSON.stringify(prepared.template)), 'Stack', ENV);
+
+    expect(again.template).toEqual(prepared.template);
+    expect(again.removed).toEqual(prepared.removed);
+    expect(again.removedOutputs).toEqual(prepared.removedOutputs);
+    expect(again.rewritten).toEqual([]);
+  });
+});
+
+describe('deployStack with a Lambda-backed custom resource', () => {
+  let local: LocalAws;
+
+  beforeAll(async () => {
+    local = await startLocalAws();
+  });
+
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  test('a VPC that closes its default security group deploys; the custom resource and its provider are gaps', async () => {
+    const app = new App();
+    const stack = new Stack(app, 'Network');
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      restrictDefaultSecurityGroup: true,
+    });
+    new CfnOutput(stack, 'VpcId', { value: vpc.vpcId });
+    const synthesized = Template.fromStack(stack);
+    const [customResource] = Object.keys(synthesized.findResources('Custom::VpcRestrictDefaultSG'));
+    const [handler] = Object.keys(synthesized.findResources('AWS::Lambda::Function'));
+    const [role] = Object.keys(synthesized.findResources('AWS::IAM::Role'));
+    expect([customResource, handler, role].every((id) => id !== undefined)).toBe(true);
+
+    const deployed = await deployStack(local, stack);
+
+    expect(deployed.outputs.VpcId).toEqual(deployed.byPath('Network/Vpc'));
+    expect(deployed.outputs.VpcId).toMatch(/^vpc-/);
+    expect(deployed.gaps.unfilled).toEqual([
+      {
+        logicalId: customResource,
+        type: 'Custom::VpcRestrictDefaultSG',
+        reason: UNFILLED_RESOURCE_TYPES['Custom::VpcRestrictDefaultSG'],
+        failed: false,
+      },
+      {
+        logicalId: handler,
+        type: 'AWS::Lambda::Function',
+        reason: expect.stringContaining(`behind the custom resource ${customResource}`),
+        failed: false,
+      },
+      {
+        logicalId: role,
+        type: 'AWS::IAM::Role',
+        reason: expect.stringContaining(`execution role of ${handler}`),
+        failed: false,
+      },
+    ]);
+    expect(deployed.gaps.removedOutputs).toEqual([]);
+    expect(() => deployed.physicalId(customResource)).toThrow(/does not exist in moto: aws-cdk-lib's Lambda-backed/);
+    expect(deployed.resources.filter((r) => r.physicalId).map((r) => r.type)).toContain('AWS::EC2::Subnet');
+    // No destroy(): moto's DeleteStack deletes the VPC before its subnets and fails with DependencyViolation.
   });
 });
 

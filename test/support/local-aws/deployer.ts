@@ -14,14 +14,14 @@ import {
 } from '@aws-sdk/client-ssm';
 import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { fillGaps, GapReport } from './fill-gaps';
-import { prepareTemplateForMoto, RewrittenReference } from './prepare-template';
+import { PreparedTemplate, prepareTemplateForMoto } from './prepare-template';
 import { CfnTemplate } from '../resolve-intrinsics';
 import { LocalAws } from './runner';
 
 export type { FilledGap, GapReport, UnfilledGap } from './fill-gaps';
 export { UNFILLED_RESOURCE_TYPES } from './fillers';
 export { prepareTemplateForMoto } from './prepare-template';
-export type { RewrittenReference } from './prepare-template';
+export type { PreparedTemplate, RemovedOutput, RemovedResource, RewrittenReference } from './prepare-template';
 
 /**
  * The value seeded for CDK's bootstrap-version SSM parameter, which moto resolves from SSM (HTTP 500
@@ -132,7 +132,9 @@ export class DeployedStack {
 /**
  * Synthesizes the stack's app and deploys the stack into moto with CloudFormation CreateStack, then
  * re-creates what moto's CloudFormation skips (see `fillGaps`). References from created resources to
- * skipped ones are made literal first (see `prepareTemplateForMoto`), since moto fails on them.
+ * skipped ones are made literal first, since moto fails on them, and custom resources (with the
+ * providers only they use) are left out, since moto cannot run their Lambda functions; they are
+ * reported as unfilled gaps (see `prepareTemplateForMoto`).
  * On failure the error carries the stack events and moto's traceback, and moto is reset, because a
  * failed stack breaks DescribeStacks for every later stack; that reset also removes anything else
  * deployed on this server.
@@ -144,7 +146,8 @@ export async function deployStack(local: LocalAws, stack: Stack, options: Deploy
   }
   const artifact = stage.synth({ force: true }).getStackArtifact(stack.artifactId);
   const stackName = options.stackName ?? stack.stackName;
-  const { template, rewritten } = prepareTemplateForMoto(artifact.template as CfnTemplate, stackName, local);
+  const prepared = prepareTemplateForMoto(artifact.template as CfnTemplate, stackName, local);
+  const template = prepared.template;
   const cfn = local.cloudformation();
 
   await seedBootstrapVersion(local, template);
@@ -169,13 +172,16 @@ export async function deployStack(local: LocalAws, stack: Stack, options: Deploy
         '\n(moto was reset so that later stacks are not affected)',
     );
   }
-  return finishDeployment(local, stackName, template, pathsFromConstructTree(stack), options, rewritten);
+  return finishDeployment(local, stackName, prepared, pathsFromConstructTree(stack), options);
 }
 
 export interface CliDeployedStackOptions {
   /** The stack name `cdk deploy` used. */
   readonly stackName: string;
-  /** The synthesized template, e.g. `cdk.out/<artifactId>.template.json`. */
+  /**
+   * The synthesized template, e.g. `cdk.out/<artifactId>.template.json`, or the copy that
+   * `prepareTemplateForMoto` made of it and `cdk deploy` deployed (either gives the same report).
+   */
   readonly templateFile: string;
   /**
    * As for {@link deployStack}.
@@ -188,38 +194,45 @@ export interface CliDeployedStackOptions {
  * The gap-filling step of {@link deployStack} for a stack that the CDK CLI deployed into moto
  * (`cdk deploy` with `AWS_ENDPOINT_URL` from `local.env()`). Call it once after the deploy.
  * Construct paths come from the template's `aws:cdk:path` metadata, which the CLI enables.
- * If the stack uses `Fn::GetAtt` on a skipped resource (a grant on a Firehose delivery stream), the
- * CLI deploy fails in moto; run `cdk synth`, rewrite the template file with `prepareTemplateForMoto`,
- * then `cdk deploy --app cdk.out`.
+ * If the stack uses `Fn::GetAtt` on a skipped resource (a grant on a Firehose delivery stream) or has
+ * a custom resource, the CLI deploy fails (or hangs) in moto; run `cdk synth`, rewrite the template
+ * file with `prepareTemplateForMoto`, then `cdk deploy --app cdk.out`. The rewritten file records
+ * what was left out (in its `Metadata`), so this reports it as unfilled either way.
  */
 export async function fillGapsAfterCliDeploy(
   local: LocalAws,
   options: CliDeployedStackOptions,
 ): Promise<DeployedStack> {
   const template = JSON.parse(fs.readFileSync(options.templateFile, 'utf8')) as CfnTemplate;
-  return finishDeployment(local, options.stackName, template, new Map(), options);
+  // Preparing a prepared template changes nothing; preparing the synthesized one gives what was deployed.
+  const prepared = prepareTemplateForMoto(template, options.stackName, local);
+  return finishDeployment(local, options.stackName, prepared, new Map(), options);
 }
 
 async function finishDeployment(
   local: LocalAws,
   stackName: string,
-  template: CfnTemplate,
+  prepared: PreparedTemplate,
   treePaths: ReadonlyMap<string, string>,
   options: { readonly failOnGapErrors?: boolean },
-  rewritten: RewrittenReference[] = [],
 ): Promise<DeployedStack> {
-  const result = await fillGaps(local, stackName, template, rewritten);
+  const { template, rewritten, removed, removedOutputs } = prepared;
+  const result = await fillGaps(local, stackName, template, rewritten, { resources: removed, outputs: removedOutputs });
   const deployed = new DeployedStack(
     local,
     stackName,
     result.stack.StackId!,
     Object.fromEntries((result.stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
-    Object.entries(template.Resources ?? {}).map(([logicalId, resource]) => ({
-      logicalId,
-      type: resource.Type,
-      physicalId: result.physicalIds.get(logicalId),
-      path: treePaths.get(logicalId) ?? (resource.Metadata?.['aws:cdk:path'] as string | undefined),
-    })),
+    [
+      ...Object.entries(template.Resources ?? {}).map(([logicalId, resource]) => ({
+        logicalId,
+        type: resource.Type,
+        physicalId: result.physicalIds.get(logicalId),
+        path: treePaths.get(logicalId) ?? (resource.Metadata?.['aws:cdk:path'] as string | undefined),
+      })),
+      // Left out of the template given to moto: no physical id, and `unfilled` says why.
+      ...removed.map(({ logicalId, type, path }) => ({ logicalId, type, path: treePaths.get(logicalId) ?? path })),
+    ],
     result.report,
     result.undo,
   );

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { lookupAttribute } from './attributes';
 import { FillContext, GAP_FILLERS, UNFILLED_RESOURCE_TYPES } from './fillers';
-import { RewrittenReference } from './prepare-template';
+import { RemovedOutput, RemovedResource, RewrittenReference } from './prepare-template';
 import {
   CfnTemplate,
   evaluateCondition,
@@ -42,6 +42,11 @@ export interface GapReport {
   readonly unfilled: UnfilledGap[];
   /** References to skipped resources replaced by literals before CreateStack (see prepareTemplateForMoto). */
   readonly rewrittenReferences: RewrittenReference[];
+  /**
+   * Outputs left out of the template given to moto because they refer to a left-out custom resource
+   * (see prepareTemplateForMoto); the left-out resources themselves are under `unfilled`.
+   */
+  readonly removedOutputs: RemovedOutput[];
 }
 
 export interface FillGapsResult {
@@ -60,12 +65,15 @@ export interface FillGapsResult {
  * driven only by the template: every resource of a type in GAP_FILLERS is filled with its own
  * properties, intrinsics resolved against the stack (physical ids, parameters, service lookups).
  * Resources are filled in dependency order so one filled resource can refer to another.
+ * `template` is the one given to moto; what prepareTemplateForMoto left out of it is passed in
+ * `removed` and reported as unfilled.
  */
 export async function fillGaps(
   local: LocalAws,
   stackName: string,
   template: CfnTemplate,
   rewrittenReferences: RewrittenReference[] = [],
+  removed: { readonly resources?: RemovedResource[]; readonly outputs?: RemovedOutput[] } = {},
 ): Promise<FillGapsResult> {
   const cfn = local.cloudformation();
   const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -124,6 +132,13 @@ export async function fillGaps(
     }
   }
 
+  for (const { logicalId, type, reason, condition } of removed.resources ?? []) {
+    if (condition && !(await evaluateCondition(condition, ctx))) {
+      continue;
+    }
+    unfilled.push({ logicalId, type, reason, failed: false });
+  }
+
   for (const logicalId of dependencyOrder(toFill, template)) {
     const resource = resources[logicalId];
     const filler = GAP_FILLERS[resource.Type];
@@ -151,7 +166,13 @@ export async function fillGaps(
     }
   }
 
-  return { report: { filled, unfilled, rewrittenReferences }, physicalIds, stack, errors, undo };
+  return {
+    report: { filled, unfilled, rewrittenReferences, removedOutputs: removed.outputs ?? [] },
+    physicalIds,
+    stack,
+    errors,
+    undo,
+  };
 }
 
 /** A copy of `props` without the optional properties whose values cannot be resolved, and why each went. */

@@ -33,6 +33,14 @@ export const UNFILLED_RESOURCE_TYPES: Readonly<Record<string, string>> = {
     'Re-creating it would mean modelling GenerateSecretString, and its consumers here (broker users) do not run in moto.',
   'AWS::SecretsManager::SecretTargetAttachment': 'moto runs no broker or database to attach a secret to.',
   'AWS::EC2::SecurityGroupEgress': 'moto does not enforce security groups (there is no network path to filter).',
+  'AWS::EC2::SecurityGroupIngress':
+    "moto's CloudFormation adds the rule to the group (DescribeSecurityGroups shows it) but reports no physical id for it, and moto does not enforce security groups (there is no network path to filter); assert the rule on the template.",
+  // Custom resources are left out of the template given to moto, with the provider only they use
+  // (prepareTemplateForMoto); a Custom:: type without an entry here gets CUSTOM_RESOURCE_REASON.
+  'Custom::VpcRestrictDefaultSG':
+    "aws-cdk-lib's Lambda-backed custom resource that removes the rules of the VPC's default security group; moto cannot run Lambda here, so it is left out (with its provider) and the default security group keeps the rules moto gives it (all outbound) locally. The template (asserted in tests) closes it in AWS.",
+  'AWS::CloudFormation::CustomResource':
+    'A custom resource: moto has no model for this type, and the Lambda function behind it could not run here anyway, so it is left out (with a provider only it uses); what it does happens only in AWS. Assert its properties on the template.',
   'AWS::Logs::LogStream':
     "A Firehose delivery stream's error-log target; moto's Firehose never logs, so it would stay empty (CloudWatchLoggingOptions that name it are dropped).",
 };
@@ -233,7 +241,11 @@ export const GAP_FILLERS: Readonly<Record<string, GapFiller>> = {
   },
 };
 
-/** Types moto's CloudFormation does not create at all: it logs a warning and lists a blank resource. */
+/**
+ * Types moto's CloudFormation does not create (it logs a warning and lists a blank resource), lists
+ * with no physical id (AWS::EC2::SecurityGroupIngress), or never sees (custom resources, left out by
+ * prepareTemplateForMoto): references to them are made literal before CreateStack.
+ */
 export const MOTO_SKIPPED_TYPES: ReadonlySet<string> = new Set([
   ...Object.keys(UNFILLED_RESOURCE_TYPES),
   ...Object.entries(GAP_FILLERS)
