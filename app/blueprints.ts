@@ -3,7 +3,7 @@
 // by the five cdk-nag packs at synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { OrderFanOutBlueprint, WorkQueueBlueprint } from '../src';
+import { OrderFanOutBlueprint, TelemetryBlueprint, VideoEncodingBlueprint, WorkQueueBlueprint } from '../src';
 
 /** Adds every blueprint stack to `app`. */
 export function addBlueprints(app: App): void {
@@ -14,6 +14,8 @@ export function addBlueprints(app: App): void {
   };
   new WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
   new OrderFanOutBlueprint(app, 'OrderFanOutBlueprint', { env });
+  new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env });
+  new TelemetryBlueprint(app, 'TelemetryBlueprint', { env });
 }
 
 if (require.main === module) {

@@ -1,2 +1,4 @@
 export * from './work-queue-blueprint';
 export * from './order-fan-out-blueprint';
+export * from './video-encoding-blueprint';
+export * from './telemetry-blueprint';

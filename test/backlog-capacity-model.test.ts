@@ -1,0 +1,179 @@
+import { Duration } from 'aws-cdk-lib';
+import { BacklogCapacityModel } from '../src/backlog-capacity-model';
+
+// AWS's worked example, EC2 Auto Scaling User Guide, "Scaling policy based on Amazon SQS"
+// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-using-sqs-queue.html): with 0.1 s per
+// message and 10 s of acceptable latency the target is 10 / 0.1 = 100 messages per instance; 1,500
+// visible messages on 10 in-service instances are 150 per instance, "so your group scales out by five
+// instances to maintain proportion to the target value".
+describe("AWS's worked example", () => {
+  const target = BacklogCapacityModel.targetFromLatency(Duration.seconds(10), Duration.millis(100));
+  const model = new BacklogCapacityModel({ backlogPerInstanceTarget: target, maxCapacity: 20 });
+
+  test('the target is acceptable latency ÷ processing time: 10 s ÷ 0.1 s = 100', () => {
+    expect(target).toBe(100);
+  });
+
+  test('1,500 messages on 10 instances are 150 per instance', () => {
+    expect(model.backlogPerInstance(1500, 10)).toBe(150);
+  });
+
+  test('target tracking asks for 15 instances: a scale-out by five', () => {
+    expect(model.desiredCapacity(1500, 10)).toBe(15);
+  });
+
+  test('at 15 instances the backlog per instance is back at the target, and the group holds', () => {
+    expect(model.backlogPerInstance(1500, 15)).toBe(100);
+    expect(model.desiredCapacity(1500, 15)).toBe(15);
+  });
+
+  test('15 instances drain the 1,500 messages in 10 s, the acceptable latency', () => {
+    expect(BacklogCapacityModel.drainTime(1500, 15, Duration.millis(100)).toSeconds()).toBe(10);
+  });
+});
+
+describe('BacklogCapacityModel.desiredCapacity', () => {
+  const model = new BacklogCapacityModel({ backlogPerInstanceTarget: 100, minCapacity: 0, maxCapacity: 10 });
+
+  test('rounds up, so that the backlog per instance lands at or under the target', () => {
+    expect(model.desiredCapacity(101, 1)).toBe(2);
+    expect(model.desiredCapacity(250, 5)).toBe(3);
+  });
+
+  test('depends on the backlog, not on the current size (the proportion cancels out)', () => {
+    expect(model.desiredCapacity(700, 1)).toBe(7);
+    expect(model.desiredCapacity(700, 9)).toBe(7);
+  });
+
+  test('stays within min and max', () => {
+    expect(model.desiredCapacity(1_000_000, 3)).toBe(10);
+    expect(new BacklogCapacityModel({ backlogPerInstanceTarget: 100, minCapacity: 2 }).desiredCapacity(0, 5)).toBe(2);
+  });
+
+  test('an empty queue scales in to the minimum', () => {
+    expect(model.desiredCapacity(0, 4)).toBe(0);
+  });
+
+  test('out of zero: the ratio has no value, and the zero-to-one policy asks for one instance', () => {
+    expect(model.backlogPerInstance(1500, 0)).toBeUndefined();
+    expect(model.desiredCapacity(1500, 0)).toBe(1);
+    expect(model.desiredCapacity(0, 0)).toBe(0);
+  });
+
+  test('fractional targets do not round up on floating-point noise', () => {
+    const third = new BacklogCapacityModel({ backlogPerInstanceTarget: 10 / 3 });
+    expect(third.desiredCapacity(10, 1)).toBe(3);
+  });
+});
+
+describe('BacklogCapacityModel.drainTime', () => {
+  test('the seed scenario: 1,000 videos of 2 minutes on 20 encoders take 100 minutes', () => {
+    expect(BacklogCapacityModel.drainTime(1000, 20, Duration.minutes(2)).toMinutes()).toBe(100);
+  });
+
+  test('needs at least one instance', () => {
+    expect(() => BacklogCapacityModel.drainTime(10, 0, Duration.seconds(1))).toThrow(/instances must be above 0/);
+  });
+});
+
+describe('BacklogCapacityModel.simulate', () => {
+  const model = new BacklogCapacityModel({ backlogPerInstanceTarget: 10, minCapacity: 0, maxCapacity: 20 });
+  const run = model.simulate({
+    initialBacklog: 1000,
+    processingTimePerMessage: Duration.minutes(2),
+    minutes: 240,
+    instanceWarmup: Duration.minutes(5),
+  });
+
+  test('minute 0: messages and no instances, so the zero-to-one policy asks for one', () => {
+    expect(run[0]).toMatchObject({ visibleMessages: 1000, inServiceInstances: 0, desiredCapacity: 1 });
+    expect(run[0].backlogPerInstance).toBeUndefined();
+  });
+
+  test('the first instance counts after the warm-up', () => {
+    expect(run[4].inServiceInstances).toBe(0);
+    expect(run[5].inServiceInstances).toBe(1);
+  });
+
+  test('target tracking then asks for ceil(1,000 ÷ 10) = 100, capped at the maximum of 20, after 3 minutes above target', () => {
+    expect(run[6].desiredCapacity).toBe(1);
+    expect(run[7].desiredCapacity).toBe(20);
+    expect(run[12].inServiceInstances).toBe(20);
+  });
+
+  test('20 instances of 2 minutes per message process 10 messages a minute', () => {
+    expect(run[12].processedMessages).toBe(10);
+  });
+
+  test('no message is lost: everything that arrived is processed or still visible', () => {
+    const processed = run.reduce((sum, step) => sum + step.processedMessages, 0);
+    const last = run[run.length - 1];
+    expect(processed + last.visibleMessages - last.processedMessages).toBe(1000);
+  });
+
+  test('the queue drains (scale-ins slow the last messages), and the fleet scales back to zero', () => {
+    // 1,000 messages at 10 a minute take 100 minutes once 20 instances run (from minute 12).
+    const drained = run.findIndex((step) => step.visibleMessages === 0);
+    expect(drained).toBeGreaterThan(110);
+    expect(drained).toBeLessThan(140);
+    expect(run[run.length - 1]).toMatchObject({ visibleMessages: 0, inServiceInstances: 0, desiredCapacity: 0 });
+  });
+
+  test('arrivals join the backlog in their minute', () => {
+    const steps = model.simulate({
+      initialBacklog: 0,
+      processingTimePerMessage: Duration.seconds(6),
+      minutes: 3,
+      arrivalsPerMinute: [0, 50],
+      initialInServiceInstances: 1,
+    });
+    expect(steps.map((s) => s.visibleMessages)).toEqual([0, 50, 40]);
+    expect(steps.map((s) => s.processedMessages)).toEqual([0, 10, 10]);
+  });
+
+  test.each([
+    ['minutes 0', { minutes: 0 }, /minutes must be an integer between 1 and 10,080, got 0/],
+    ['a negative backlog', { initialBacklog: -1 }, /initialBacklog must be at least 0, got -1/],
+    [
+      'no processing time',
+      { processingTimePerMessage: Duration.seconds(0) },
+      /processingTimePerMessage must be longer than 0/,
+    ],
+  ])('rejects %s', (_name, override, message) => {
+    expect(() =>
+      model.simulate({ initialBacklog: 10, processingTimePerMessage: Duration.seconds(1), minutes: 5, ...override }),
+    ).toThrow(message);
+  });
+});
+
+describe('BacklogCapacityModel rejects a policy that cannot exist', () => {
+  test.each([
+    [
+      'a target of 0',
+      { backlogPerInstanceTarget: 0 },
+      /backlogPerInstanceTarget must be a finite number above 0, got 0/,
+    ],
+    [
+      'an infinite target',
+      { backlogPerInstanceTarget: Infinity },
+      /backlogPerInstanceTarget must be a finite number above 0, got Infinity/,
+    ],
+    [
+      'a negative minimum',
+      { backlogPerInstanceTarget: 1, minCapacity: -1 },
+      /minCapacity must be an integer of at least 0/,
+    ],
+    ['a maximum of 0', { backlogPerInstanceTarget: 1, maxCapacity: 0 }, /maxCapacity must be an integer of at least 1/],
+    [
+      'a maximum below the minimum',
+      { backlogPerInstanceTarget: 1, minCapacity: 5, maxCapacity: 4 },
+      /maxCapacity must be .* at least minCapacity \(5\), got 4/,
+    ],
+  ])('%s', (_name, props, message) => {
+    expect(() => new BacklogCapacityModel(props)).toThrow(message);
+  });
+
+  test('targetFromLatency returns a non-finite target for zero processing time, for the caller to reject', () => {
+    expect(BacklogCapacityModel.targetFromLatency(Duration.seconds(10), Duration.seconds(0))).toBe(Infinity);
+  });
+});

@@ -1,0 +1,734 @@
+import { Duration, Lazy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { QueueProcessingFleet, QueueProcessingFleetProps } from '../src/queue-processing-fleet';
+import { StackAlarmTopic } from '../src/stack-alarm-topic';
+import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
+import { logicalId, strictStack } from './support/app';
+import { expectCompliant } from './support/compliance';
+
+const PRIVATE_SUBNETS = ['subnet-0a1b2c3d4e5f60711', 'subnet-0a1b2c3d4e5f60712'];
+const PUBLIC_SUBNETS = ['subnet-0a1b2c3d4e5f60721', 'subnet-0a1b2c3d4e5f60722'];
+const ISOLATED_SUBNETS = ['subnet-0a1b2c3d4e5f60731', 'subnet-0a1b2c3d4e5f60732'];
+
+/** An existing VPC: its own compliance is not this construct's, so it stays out of the template. */
+function importedVpc(stack: Stack): ec2.IVpc {
+  return ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0a1b2c3d4e5f60718',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    privateSubnetIds: PRIVATE_SUBNETS,
+    privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60711', 'rtb-0a1b2c3d4e5f60712'],
+    publicSubnetIds: PUBLIC_SUBNETS,
+    publicSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60721', 'rtb-0a1b2c3d4e5f60722'],
+    isolatedSubnetIds: ISOLATED_SUBNETS,
+    isolatedSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60731', 'rtb-0a1b2c3d4e5f60732'],
+  });
+}
+
+/** A stack with a queue (5-minute visibility timeout) and a VPC, and a fleet built with `props`. */
+function fleetStack(props: Partial<QueueProcessingFleetProps> = {}, queueProps = {}) {
+  const stack = strictStack();
+  const vpc = importedVpc(stack);
+  const queue = new WorkQueue(stack, 'Jobs', { visibilityTimeout: Duration.minutes(5), ...queueProps });
+  const fleet = new QueueProcessingFleet(stack, 'Fleet', {
+    queue,
+    vpc,
+    acceptableLatency: Duration.seconds(10),
+    processingTimePerMessage: Duration.millis(100),
+    ...props,
+  });
+  return { stack, vpc, queue, fleet };
+}
+
+function acknowledgedIds(fleet: QueueProcessingFleet): string[] {
+  return fleet.node
+    .findAll()
+    .flatMap((c) => c.node.metadata)
+    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((m) => Object.keys(m.data as object).map((k) => k.replace(/^annotation::/i, '')));
+}
+
+describe('QueueProcessingFleet defaults', () => {
+  const { stack, queue, fleet } = fleetStack();
+  const template = Template.fromStack(stack);
+  const groupRef = { Ref: logicalId(fleet.autoScalingGroup) };
+  const queueName = { 'Fn::GetAtt': [logicalId(queue.queue), 'QueueName'] };
+  const topicRef = { Ref: logicalId(StackAlarmTopic.of(stack).topic) };
+
+  test('target tracking on backlog per instance: visible messages ÷ in-service instances, target 10 s ÷ 0.1 s = 100', () => {
+    expect(fleet.backlogPerInstanceTarget).toBe(100);
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+      AutoScalingGroupName: groupRef,
+      PolicyType: 'TargetTrackingScaling',
+      EstimatedInstanceWarmup: 300,
+      TargetTrackingConfiguration: {
+        TargetValue: 100,
+        CustomizedMetricSpecification: {
+          Metrics: [
+            {
+              Id: 'm1',
+              Label: 'Visible messages in the queue',
+              MetricStat: {
+                Metric: {
+                  Namespace: 'AWS/SQS',
+                  MetricName: 'ApproximateNumberOfMessagesVisible',
+                  Dimensions: [{ Name: 'QueueName', Value: queueName }],
+                },
+                Stat: 'Sum',
+              },
+              ReturnData: false,
+            },
+            {
+              Id: 'm2',
+              Label: 'In-service instances of the group',
+              MetricStat: {
+                Metric: {
+                  Namespace: 'AWS/AutoScaling',
+                  MetricName: 'GroupInServiceInstances',
+                  Dimensions: [{ Name: 'AutoScalingGroupName', Value: groupRef }],
+                },
+                Stat: 'Average',
+              },
+              ReturnData: false,
+            },
+            { Id: 'e1', Label: 'Backlog per instance', Expression: 'm1 / m2', ReturnData: true },
+          ],
+        },
+        DisableScaleIn: Match.absent(),
+      },
+    });
+  });
+
+  test('out of zero: a step policy sets the group to exactly 1 when messages are visible and the group is empty', () => {
+    template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 2);
+    const stepPolicyId = logicalId(fleet.scaleOutFromZeroAction!);
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+      AutoScalingGroupName: groupRef,
+      PolicyType: 'StepScaling',
+      AdjustmentType: 'ExactCapacity',
+      MetricAggregationType: 'Maximum',
+      StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: stepPolicyId }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        Match.objectLike({ Expression: 'IF(desired < 1, visible, 0)', ReturnData: true }),
+        {
+          Id: 'visible',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/SQS',
+              MetricName: 'ApproximateNumberOfMessagesVisible',
+              Dimensions: [{ Name: 'QueueName', Value: queueName }],
+            },
+            Period: 60,
+            Stat: 'Maximum',
+          },
+          ReturnData: false,
+        },
+        {
+          Id: 'desired',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/AutoScaling',
+              MetricName: 'GroupDesiredCapacity',
+              Dimensions: [{ Name: 'AutoScalingGroupName', Value: fleet.autoScalingGroupName }],
+            },
+            Period: 60,
+            Stat: 'Maximum',
+          },
+          ReturnData: false,
+        },
+      ],
+    });
+  });
+
+  test('the group: 0 to 10 instances in the private subnets, group metrics collected, a non-zero cooldown', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      AutoScalingGroupName: 'Stack-Fleet-57984f37',
+      MinSize: '0',
+      MaxSize: '10',
+      DesiredCapacity: Match.absent(),
+      Cooldown: '300',
+      DefaultInstanceWarmup: 300,
+      VPCZoneIdentifier: PRIVATE_SUBNETS,
+      MetricsCollection: [
+        { Granularity: '1Minute', Metrics: Match.arrayWith(['GroupInServiceInstances', 'GroupDesiredCapacity']) },
+      ],
+      NewInstancesProtectedFromScaleIn: Match.absent(),
+    });
+    expect(fleet.autoScalingGroupName).toBe('Stack-Fleet-57984f37');
+  });
+
+  test('launch, launch error, terminate and terminate error notify the alarm topic', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      NotificationConfigurations: [
+        {
+          TopicARN: topicRef,
+          NotificationTypes: [
+            'autoscaling:EC2_INSTANCE_LAUNCH',
+            'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+            'autoscaling:EC2_INSTANCE_TERMINATE',
+            'autoscaling:EC2_INSTANCE_TERMINATE_ERROR',
+          ],
+        },
+      ],
+    });
+  });
+
+  test('the launch template: IMDSv2 with hop limit 1, encrypted root volume, detailed monitoring, no public IP, no key', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: {
+        InstanceType: 'm7g.large',
+        ImageId: { Ref: Match.stringLikeRegexp('al2023amikernel.*arm64') },
+        MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/xvda',
+            Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 8, DeleteOnTermination: true },
+          },
+        ],
+        Monitoring: { Enabled: true },
+        NetworkInterfaces: [
+          {
+            DeviceIndex: 0,
+            AssociatePublicIpAddress: false,
+            Groups: [{ 'Fn::GetAtt': [logicalId(fleet.securityGroup), 'GroupId'] }],
+          },
+        ],
+        IamInstanceProfile: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FleetLaunchTemplateProfile'), 'Arn'] } },
+        KeyName: Match.absent(),
+      },
+    });
+    expect(template.toJSON().Parameters).toHaveProperty(
+      [Object.keys(template.toJSON().Parameters).find((p) => p.includes('al2023')) ?? 'missing', 'Default'],
+      '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64',
+    );
+  });
+
+  test('the security group has no inbound rule', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Workers of Stack/Fleet: no inbound rules',
+      SecurityGroupIngress: Match.absent(),
+    });
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('the user data writes the queue URL, region and group name to an environment file', () => {
+    const userData = stack.resolve(fleet.userData.render());
+    expect(userData).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          "#!/bin/bash\ncat > /etc/queue-processing-fleet.env <<'EOF'\nQUEUE_URL=",
+          { Ref: logicalId(queue.queue) },
+          '\nAWS_REGION=us-east-1\nAWS_DEFAULT_REGION=us-east-1\nAUTO_SCALING_GROUP_NAME=Stack-Fleet-57984f37\nEOF\n' +
+            'set -a; . /etc/queue-processing-fleet.env; set +a',
+        ],
+      ],
+    });
+  });
+
+  test('the role has no inline and no AWS-managed policy: three customer-managed policies with exact actions', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }],
+      },
+      ManagedPolicyArns: Match.absent(),
+      Policies: Match.absent(),
+    });
+    const roleRef = [{ Ref: logicalId(fleet.role) }];
+    const documents = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((p) => {
+      expect(p.Properties.Roles).toEqual(roleRef);
+      return p.Properties.PolicyDocument.Statement;
+    });
+    expect(documents).toEqual([
+      [
+        {
+          Effect: 'Allow',
+          Action: [
+            'sqs:ReceiveMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:GetQueueUrl',
+          ],
+          Resource: { 'Fn::GetAtt': [logicalId(queue.queue), 'Arn'] },
+        },
+      ],
+      [
+        {
+          Effect: 'Allow',
+          Action: 'autoscaling:SetInstanceProtection',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/Stack-Fleet-57984f37',
+              ],
+            ],
+          },
+        },
+      ],
+      [
+        {
+          Effect: 'Allow',
+          Action: [
+            'ssm:UpdateInstanceInformation',
+            'ssmmessages:CreateControlChannel',
+            'ssmmessages:CreateDataChannel',
+            'ssmmessages:OpenControlChannel',
+            'ssmmessages:OpenDataChannel',
+          ],
+          Resource: '*',
+        },
+      ],
+    ]);
+  });
+
+  test('instances launch only after the role has its policies', () => {
+    const group = template.findResources('AWS::AutoScaling::AutoScalingGroup');
+    expect(Object.values(group)[0].DependsOn).toEqual(
+      [fleet.consumePolicy, fleet.scaleInProtectionPolicy, fleet.sessionManagerPolicy!].map(
+        (p) => logicalId(p) ?? p.node.id,
+      ),
+    );
+  });
+
+  test('acknowledges only the two wildcards IAM cannot narrow, each by its exact finding', () => {
+    expect(acknowledgedIds(fleet).sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/Stack-Fleet-57984f37]',
+    ]);
+  });
+
+  test('alarms when the backlog per instance stays above twice the target for 15 minutes, with alarm and OK actions', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 200,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef],
+      OKActions: [topicRef],
+      Metrics: [
+        Match.objectLike({ Expression: 'm1 / m2', ReturnData: true }),
+        Match.objectLike({ Id: 'm1', MetricStat: Match.objectLike({ Stat: 'Sum', Period: 60 }) }),
+        Match.objectLike({ Id: 'm2', MetricStat: Match.objectLike({ Stat: 'Average', Period: 60 }) }),
+      ],
+    });
+    expect(fleet.alarms).toEqual([fleet.backlogPerInstanceAlarm]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4); // 2 of the WorkQueue, zero-to-one, falling behind
+  });
+
+  test("the alarm topic's key lets EC2 Auto Scaling's service-linked role encrypt the notifications", () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowAutoScalingNotifications',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+            Condition: {
+              ArnEquals: {
+                'aws:PrincipalArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+                    ],
+                  ],
+                },
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  test('is IConnectable through its security group', () => {
+    expect(fleet.connections.securityGroups).toEqual([fleet.securityGroup]);
+  });
+
+  test('passes the five compliance packs and the CloudFormation validator', () => {
+    expectCompliant(stack);
+  });
+
+  test('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('QueueProcessingFleet with every prop set', () => {
+  const stack = strictStack();
+  const vpc = importedVpc(stack);
+  const pagerKey = new kms.Key(stack, 'PagerKey', { enableKeyRotation: true });
+  const pager = new sns.Topic(stack, 'Pager', { masterKey: pagerKey, enforceSSL: true });
+  const queue = new WorkQueue(stack, 'Jobs', {
+    encryption: WorkQueueEncryption.KMS,
+    visibilityTimeout: Duration.minutes(15),
+    alarmTopic: pager,
+  });
+  const worker = ec2.UserData.forLinux();
+  worker.addCommands('systemctl enable --now encoder');
+  const fleet = new QueueProcessingFleet(stack, 'Encoders', {
+    queue,
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    instanceType: ec2.InstanceType.of(ec2.InstanceClass.C7I, ec2.InstanceSize.XLARGE),
+    userData: worker,
+    rootVolumeSize: Size.gibibytes(50),
+    minCapacity: 1,
+    maxCapacity: 40,
+    backlogPerInstanceTarget: 12.5,
+    estimatedInstanceWarmup: Duration.minutes(3),
+    cooldown: Duration.minutes(2),
+    sessionManagerAccess: false,
+    alarmTopic: pager,
+  });
+  // Added after the fleet: user data is rendered at synth, so this line is in it.
+  worker.addCommands('echo ready');
+  const template = Template.fromStack(stack);
+
+  test('the group takes min, max, subnets, cooldown and warm-up', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '1',
+      MaxSize: '40',
+      VPCZoneIdentifier: ISOLATED_SUBNETS,
+      Cooldown: '120',
+      DefaultInstanceWarmup: 180,
+      NotificationConfigurations: [Match.objectLike({ TopicARN: { Ref: logicalId(pager) } })],
+    });
+  });
+
+  test('target tracking uses the given target; with minCapacity 1 there is no zero-to-one policy', () => {
+    template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 1);
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+      EstimatedInstanceWarmup: 180,
+      TargetTrackingConfiguration: Match.objectLike({ TargetValue: 12.5 }),
+    });
+    expect(fleet.scaleOutFromZeroAction).toBeUndefined();
+    expect(fleet.scaleOutFromZeroAlarm).toBeUndefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 25,
+      AlarmActions: [{ Ref: logicalId(pager) }],
+    });
+  });
+
+  test('an x86 instance type gets the x86 Amazon Linux 2023 image', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 'c7i.xlarge',
+        ImageId: { Ref: Match.stringLikeRegexp('al2023amikernel.*x8664') },
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 50, Encrypted: true }) })],
+      }),
+    });
+  });
+
+  test("the worker's script runs after the environment file, with lines added later", () => {
+    const rendered = JSON.stringify(stack.resolve(fleet.userData.render()));
+    expect(rendered).toMatch(
+      /set -a; \. \/etc\/queue-processing-fleet\.env; set \+a\\nsystemctl enable --now encoder\\necho ready"/,
+    );
+    expect(rendered.match(/#!\/bin\/bash/g)).toHaveLength(1);
+  });
+
+  test('consume includes decrypting with the queue key; no Session Manager policy and no acknowledgment for it', () => {
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: { 'Fn::GetAtt': [logicalId(queue.encryptionKey!), 'Arn'] },
+          },
+        ]),
+      },
+    });
+    expect(fleet.sessionManagerPolicy).toBeUndefined();
+    expect(acknowledgedIds(fleet)).toHaveLength(1);
+  });
+
+  test("the given topic's key lets Auto Scaling publish; the stack-wide topic is not created", () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowAutoScalingNotifications' })]) },
+    });
+    expect(stack.node.tryFindChild('DecouplingPatternsAlarmTopic')).toBeUndefined();
+  });
+
+  test('passes the five compliance packs and the CloudFormation validator', () => {
+    expectCompliant(stack);
+  });
+
+  test('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('QueueProcessingFleet props', () => {
+  test('a given machine image is used as is', () => {
+    const { stack } = fleetStack({
+      machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }),
+      rootDeviceName: '/dev/sda1',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        ImageId: 'ami-0123456789abcdef0',
+        BlockDeviceMappings: [Match.objectLike({ DeviceName: '/dev/sda1' })],
+      }),
+    });
+  });
+
+  test('two fleets on one alarm topic add the Auto Scaling statement to its key once', () => {
+    const { stack, queue, vpc } = fleetStack();
+    new QueueProcessingFleet(stack, 'Second', { queue, vpc, backlogPerInstanceTarget: 5 });
+    const keyPolicy =
+      Template.fromStack(stack).toJSON().Resources[logicalId(StackAlarmTopic.of(stack).encryptionKey)].Properties
+        .KeyPolicy;
+    expect(keyPolicy.Statement.filter((s: any) => s.Sid === 'AllowAutoScalingNotifications')).toHaveLength(1);
+    expectCompliant(stack);
+  });
+
+  test('an alarm topic with an imported key: a warning, since its key policy is not ours to change', () => {
+    const { stack } = fleetStack({
+      alarmTopic: sns.Topic.fromTopicAttributes(strictStack('Other'), 'Imported', {
+        topicArn: 'arn:aws:sns:us-east-1:123456789012:pager',
+        keyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      }),
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Fleet',
+      Match.stringLikeRegexp('alarmTopic is encrypted with a key whose policy this stack cannot change'),
+    );
+  });
+
+  test('an unencrypted alarm topic: no key statement and no warning', () => {
+    const stack = strictStack();
+    const topic = new sns.Topic(stack, 'Plain');
+    const queue = new WorkQueue(stack, 'Jobs', { alarmTopic: topic });
+    new QueueProcessingFleet(stack, 'Fleet', {
+      queue,
+      vpc: importedVpc(stack),
+      backlogPerInstanceTarget: 10,
+      alarmTopic: topic,
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test('user data that is not a shell script fails at synth', () => {
+    const { stack } = fleetStack({ userData: ec2.UserData.custom('#cloud-config\npackages: [ffmpeg]') });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /\[Stack\/Fleet\] userData must be a Linux shell script starting with "#!" \(ec2\.UserData\.forLinux\(\)\), got "#cloud-config"/,
+    );
+  });
+
+  test('metricBacklogPerInstance and the group metrics', () => {
+    const { stack, fleet } = fleetStack();
+    const backlog = fleet.metricBacklogPerInstance();
+    expect(backlog.expression).toBe('m1 / m2');
+    expect(Object.keys(backlog.usingMetrics)).toEqual(['m1', 'm2']);
+    const inService = fleet.metricGroupInServiceInstances();
+    expect(inService.namespace).toBe('AWS/AutoScaling');
+    expect(inService.metricName).toBe('GroupInServiceInstances');
+    expect(inService.dimensions).toEqual({ AutoScalingGroupName: 'Stack-Fleet-57984f37' });
+    expect(fleet.metricGroupDesiredCapacity({ statistic: 'Maximum' }).statistic).toBe('Maximum');
+    expect(stack.resolve(inService.period.toSeconds())).toBe(60);
+  });
+});
+
+describe('QueueProcessingFleet rejects bad input at synth', () => {
+  const cases: Array<[string, () => Partial<QueueProcessingFleetProps>, RegExp]> = [
+    [
+      'minCapacity above maxCapacity',
+      () => ({ minCapacity: 5, maxCapacity: 4 }),
+      /\[Stack\/Fleet\] minCapacity must not be greater than maxCapacity \(4\), got 5/,
+    ],
+    [
+      'minCapacity above the default maxCapacity',
+      () => ({ minCapacity: 11 }),
+      /minCapacity must not be greater than maxCapacity \(10\), got 11/,
+    ],
+    [
+      'a negative minCapacity',
+      () => ({ minCapacity: -1 }),
+      /\[Stack\/Fleet\] minCapacity must be an integer of at least 0, got -1/,
+    ],
+    ['a fractional minCapacity', () => ({ minCapacity: 1.5 }), /minCapacity must be an integer of at least 0, got 1.5/],
+    [
+      'maxCapacity 0',
+      () => ({ maxCapacity: 0 }),
+      /\[Stack\/Fleet\] maxCapacity must be an integer of at least 1, got 0/,
+    ],
+    ['a negative maxCapacity', () => ({ maxCapacity: -3 }), /maxCapacity must be an integer of at least 1, got -3/],
+    [
+      'both scaling targets',
+      () => ({ backlogPerInstanceTarget: 10 }),
+      /\[Stack\/Fleet\] scaling target takes either backlogPerInstanceTarget, or acceptableLatency with processingTimePerMessage, not both, got "both"/,
+    ],
+    [
+      'neither scaling target',
+      () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined }),
+      /\[Stack\/Fleet\] scaling target needs backlogPerInstanceTarget, or acceptableLatency with processingTimePerMessage, got "neither"/,
+    ],
+    [
+      'acceptableLatency without processingTimePerMessage',
+      () => ({ processingTimePerMessage: undefined }),
+      /processingTimePerMessage must be set too: the target is acceptableLatency ÷ processingTimePerMessage/,
+    ],
+    [
+      'processingTimePerMessage without acceptableLatency',
+      () => ({ acceptableLatency: undefined }),
+      /acceptableLatency must be set too/,
+    ],
+    [
+      'a target that computes to 0',
+      () => ({ acceptableLatency: Duration.seconds(0) }),
+      /acceptableLatency ÷ processingTimePerMessage must be a finite number above 0, got "0 \(0 seconds ÷ 100 millis\)"/,
+    ],
+    [
+      'a target that computes to infinity',
+      () => ({ processingTimePerMessage: Duration.seconds(0) }),
+      /acceptableLatency ÷ processingTimePerMessage must be a finite number above 0, got "Infinity \(10 seconds ÷ 0 seconds\)"/,
+    ],
+    [
+      'a backlogPerInstanceTarget of 0',
+      () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerInstanceTarget: 0 }),
+      /\[Stack\/Fleet\] backlogPerInstanceTarget must be a finite number above 0, got 0/,
+    ],
+    [
+      'a negative backlogPerInstanceTarget',
+      () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerInstanceTarget: -5 }),
+      /backlogPerInstanceTarget must be a finite number above 0, got -5/,
+    ],
+    [
+      'an infinite backlogPerInstanceTarget',
+      () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerInstanceTarget: Infinity }),
+      /backlogPerInstanceTarget must be a finite number above 0, got Infinity/,
+    ],
+    [
+      'processingTimePerMessage equal to the visibility timeout',
+      () => ({ acceptableLatency: Duration.hours(1), processingTimePerMessage: Duration.minutes(5) }),
+      /\[Stack\/Fleet\] processingTimePerMessage must be shorter than the queue's visibility timeout \(5 minutes\), .*, got 5 minutes/,
+    ],
+    [
+      'processingTimePerMessage longer than the visibility timeout',
+      () => ({ acceptableLatency: Duration.hours(1), processingTimePerMessage: Duration.minutes(6) }),
+      /processingTimePerMessage must be shorter than the queue's visibility timeout \(5 minutes\), .*, got 6 minutes/,
+    ],
+    [
+      'public subnets',
+      () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } }),
+      /\[Stack\/Fleet\] vpcSubnets must select only private or isolated subnets \(the fleet never gets public IP addresses\), got "public subnets subnet-0a1b2c3d4e5f60721, subnet-0a1b2c3d4e5f60722"/,
+    ],
+    [
+      'a warm-up above 1 hour',
+      () => ({ estimatedInstanceWarmup: Duration.hours(2) }),
+      /\[Stack\/Fleet\] estimatedInstanceWarmup must be between 0 seconds and 1 hour, got 2 hours/,
+    ],
+    [
+      'a cooldown of 0',
+      () => ({ cooldown: Duration.seconds(0) }),
+      /cooldown must be between 1 second and 1 hour, got 0 seconds/,
+    ],
+    [
+      'a root volume of 0 GiB',
+      () => ({ rootVolumeSize: Size.gibibytes(0) }),
+      /rootVolumeSize \(GiB\) must be an integer between 1 and 16,384, got 0/,
+    ],
+    [
+      'a root volume of 1.5 GiB',
+      () => ({ rootVolumeSize: Size.mebibytes(1536) }),
+      /rootVolumeSize \(GiB\) must be an integer between 1 and 16,384, got 1.5/,
+    ],
+  ];
+
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(() => fleetStack(props())).toThrow(message);
+  });
+
+  test('a public subnet among explicitly given subnets is refused too', () => {
+    const stack = strictStack();
+    const vpc = importedVpc(stack);
+    const queue = new WorkQueue(stack, 'Jobs');
+    expect(
+      () =>
+        new QueueProcessingFleet(stack, 'Fleet', {
+          queue,
+          vpc,
+          backlogPerInstanceTarget: 10,
+          vpcSubnets: { subnets: [vpc.privateSubnets[0], vpc.publicSubnets[1]] },
+        }),
+    ).toThrow(
+      /vpcSubnets must select only private or isolated subnets .*, got "public subnets subnet-0a1b2c3d4e5f60722"/,
+    );
+  });
+
+  test('a VPC with only public subnets is refused at default props', () => {
+    const stack = strictStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      availabilityZones: ['us-east-1a'],
+      publicSubnetIds: [PUBLIC_SUBNETS[0]],
+    });
+    const queue = new WorkQueue(stack, 'Jobs');
+    expect(() => new QueueProcessingFleet(stack, 'Fleet', { queue, vpc, backlogPerInstanceTarget: 10 })).toThrow(
+      /vpcSubnets must select only private or isolated subnets/,
+    );
+  });
+
+  test('latency and processing time given as tokens cannot make a target (CloudFormation cannot divide)', () => {
+    const token = Duration.seconds(Lazy.number({ produce: () => 10 }));
+    expect(() => fleetStack({ acceptableLatency: token })).toThrow(
+      /acceptableLatency and processingTimePerMessage must be known at synth to compute the target; give backlogPerInstanceTarget as a token instead, got "a token"/,
+    );
+  });
+
+  test('values given as tokens are not validated at synth', () => {
+    const token = (n: number) => Lazy.number({ produce: () => n });
+    expect(() =>
+      fleetStack(
+        {
+          acceptableLatency: undefined,
+          processingTimePerMessage: undefined,
+          backlogPerInstanceTarget: token(-1),
+          minCapacity: token(50),
+          maxCapacity: token(0),
+          estimatedInstanceWarmup: Duration.seconds(token(99_999)),
+          cooldown: Duration.seconds(token(0)),
+        },
+        { visibilityTimeout: Duration.seconds(token(1)) },
+      ),
+    ).not.toThrow();
+  });
+
+  test('with a token visibility timeout the processing time is not compared', () => {
+    const token = Duration.seconds(Lazy.number({ produce: () => 1 }));
+    expect(() =>
+      fleetStack(
+        { acceptableLatency: Duration.hours(1), processingTimePerMessage: Duration.minutes(10) },
+        { visibilityTimeout: token },
+      ),
+    ).not.toThrow();
+  });
+
+  test('a token minCapacity keeps the zero-to-one policy, which is harmless above zero', () => {
+    const { fleet } = fleetStack({ minCapacity: Lazy.number({ produce: () => 2 }) });
+    expect(fleet.scaleOutFromZeroAction).toBeDefined();
+  });
+});
