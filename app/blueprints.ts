@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 // The repository's CDK app (cdk.json): every blueprint stack of the library, checked
-// by the five cdk-nag packs at synth.
+// by the five cdk-nag packs and the library's Amazon MQ rules at synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { OrderFanOutBlueprint, TelemetryBlueprint, VideoEncodingBlueprint, WorkQueueBlueprint } from '../src';
+import {
+  AmazonMQChecks,
+  BrokerMigrationBlueprint,
+  OrderFanOutBlueprint,
+  TelemetryBlueprint,
+  VideoEncodingBlueprint,
+  WorkQueueBlueprint,
+} from '../src';
 
 /** Adds every blueprint stack to `app`. */
 export function addBlueprints(app: App): void {
@@ -16,6 +23,7 @@ export function addBlueprints(app: App): void {
   new OrderFanOutBlueprint(app, 'OrderFanOutBlueprint', { env });
   new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env });
   new TelemetryBlueprint(app, 'TelemetryBlueprint', { env });
+  new BrokerMigrationBlueprint(app, 'BrokerMigrationBlueprint', { env });
 }
 
 if (require.main === module) {
@@ -27,6 +35,7 @@ if (require.main === module) {
     new HIPAASecurityChecks(app),
     new PCIDSS321Checks(app),
     new ServerlessChecks(app),
+    new AmazonMQChecks(),
   );
   app.synth();
 }

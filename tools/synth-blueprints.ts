@@ -1,5 +1,5 @@
 // The main job before deployment: synthesize every blueprint into cdk.out, then print
-// where each template went and what the five compliance packs found.
+// where each template went and what the compliance packs (cdk-nag's five and the library's Amazon MQ rules) found.
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { addBlueprints } from '../app/blueprints';
@@ -23,12 +23,12 @@ function main(): number {
   const findings = complianceFindings(app);
   console.log(
     `\nCompliance (${compliancePacks()
-      .map((p) => p.readPackName)
+      .map((p) => p.name)
       .join(', ')}, warnings included):`,
   );
   for (const pack of compliancePacks()) {
-    const count = findings.filter((f) => f.pack === pack.readPackName).length;
-    console.log(`  ${pack.readPackName.padEnd(14)} ${count === 0 ? 'pass' : `${count} finding(s)`}`);
+    const count = findings.filter((f) => f.pack === pack.name).length;
+    console.log(`  ${pack.name.padEnd(14)} ${count === 0 ? 'pass' : `${count} finding(s)`}`);
   }
   for (const f of findings) {
     console.log(`  ${f.path}: ${f.rule} (${f.level}) - ${f.description}`);

@@ -1,4 +1,5 @@
 export * from './work-queue-blueprint';
 export * from './order-fan-out-blueprint';
+export * from './broker-migration-blueprint';
 export * from './video-encoding-blueprint';
 export * from './telemetry-blueprint';

@@ -1,22 +1,26 @@
-import { App, Stage } from 'aws-cdk-lib';
-import {
-  AwsSolutionsChecks,
-  HIPAASecurityChecks,
-  NagPack,
-  NIST80053R5Checks,
-  PCIDSS321Checks,
-  ServerlessChecks,
-} from 'cdk-nag';
+import { App, PolicyValidationPluginReport, Stage } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { AmazonMQChecks } from '../../src/amazon-mq-checks';
 
-/** The five cdk-nag v3 packs every construct of this library must pass. */
-export function compliancePacks(): NagPack[] {
+/** A rule pack that can check a construct tree directly: cdk-nag's, or the library's own. */
+export interface CompliancePack {
+  readonly name: string;
+  validateScope(scope: IConstruct): PolicyValidationPluginReport;
+}
+
+/**
+ * The packs every construct of this library must pass: cdk-nag v3's five, and the library's
+ * own Amazon MQ rules (cdk-nag has none for Amazon MQ; they apply to brokers only).
+ */
+export function compliancePacks(): CompliancePack[] {
   return [
     new AwsSolutionsChecks(),
     new NIST80053R5Checks(),
     new HIPAASecurityChecks(),
     new PCIDSS321Checks(),
     new ServerlessChecks(),
+    new AmazonMQChecks(),
   ];
 }
 
@@ -41,7 +45,7 @@ export function complianceFindings(scope: IConstruct): ComplianceFinding[] {
     for (const violation of report.violations) {
       for (const resource of violation.violatingResources) {
         findings.push({
-          pack: pack.readPackName,
+          pack: pack.name,
           rule: violation.ruleName,
           level: violation.severity ?? '',
           path: resource.constructPath ?? resource.resourceLogicalId ?? '?',
