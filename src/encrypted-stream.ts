@@ -203,6 +203,41 @@ export class EncryptedStream extends Construct {
     return [...this.consumers];
   }
 
+  /** Bytes put into the stream. */
+  public metricIncomingBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricIncomingBytes(props);
+  }
+
+  /** Records put into the stream. */
+  public metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricIncomingRecords(props);
+  }
+
+  /** Age of the last record read by GetRecords: how far readers are behind. */
+  public metricGetRecordsIteratorAgeMilliseconds(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricGetRecordsIteratorAgeMilliseconds(props);
+  }
+
+  /** Records refused because a shard was over its write capacity. */
+  public metricWriteProvisionedThroughputExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricWriteProvisionedThroughputExceeded(props);
+  }
+
+  /** GetRecords calls refused because a shard was over its read capacity. */
+  public metricReadProvisionedThroughputExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricReadProvisionedThroughputExceeded(props);
+  }
+
+  /** Records that PutRecords calls could not write (internal errors). */
+  public metricPutRecordsFailedRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsFailedRecords(props);
+  }
+
+  /** Records that PutRecords calls could not write because of throttling. */
+  public metricPutRecordsThrottledRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsThrottledRecords(props);
+  }
+
   /**
    * Lets the grantee write records: `kinesis:PutRecord`, `kinesis:PutRecords`,
    * `kinesis:ListShards` and `kinesis:DescribeStreamSummary` on this stream, and

@@ -169,6 +169,26 @@ describe('EncryptedStream props and grants', () => {
   );
 });
 
+describe('EncryptedStream metrics', () => {
+  test.each([
+    ['metricIncomingBytes', 'IncomingBytes'],
+    ['metricIncomingRecords', 'IncomingRecords'],
+    ['metricGetRecordsIteratorAgeMilliseconds', 'GetRecords.IteratorAgeMilliseconds'],
+    ['metricWriteProvisionedThroughputExceeded', 'WriteProvisionedThroughputExceeded'],
+    ['metricReadProvisionedThroughputExceeded', 'ReadProvisionedThroughputExceeded'],
+    ['metricPutRecordsFailedRecords', 'PutRecords.FailedRecords'],
+    ['metricPutRecordsThrottledRecords', 'PutRecords.ThrottledRecords'],
+  ] as const)("%s is the stream's %s", (method, metricName) => {
+    const stack = strictStack();
+    const stream = new EncryptedStream(stack, 'Positions');
+    const metric = stream[method]({ statistic: 'Maximum' });
+    expect(metric.namespace).toBe('AWS/Kinesis');
+    expect(metric.metricName).toBe(metricName);
+    expect(stack.resolve(metric.dimensions)).toEqual({ StreamName: { Ref: logicalId(stream.stream) } });
+    expect(metric.statistic).toBe('Maximum');
+  });
+});
+
 describe('EncryptedStream provisioned, two consumers, a KCL application, delivered to S3', () => {
   const stack = strictStack();
   const t = telemetry(stack);
