@@ -1,6 +1,5 @@
 import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { EnhancedFanOutConsumer } from './enhanced-fan-out-consumer';
 import { KclApplication } from './kcl-application';
+import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_KINESIS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
@@ -312,18 +312,13 @@ export class EncryptedStream extends Construct {
   }
 
   private alarm(id: string, metric: cloudwatch.Metric, threshold: number, description: string): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmDescription: description,
+    return notifyingAlarm(this, id, {
+      description,
       metric,
       threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmTopic: this.alarmTopic,
     });
-    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
-    return alarm;
   }
 }
 

@@ -1,10 +1,10 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IDependable } from 'constructs';
+import { notifyingAlarm } from './private/alarms';
 import { invalidProp } from './private/validation';
 import { WorkQueue, WorkQueueEncryption } from './work-queue';
 
@@ -196,20 +196,16 @@ export class FanOutSubscription extends Construct {
     }
     this.statementsForEndpointOwner = [...(props.statementsForEndpointOwner ?? [])];
 
-    this.deadLetterQueueNotEmptyAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmptyAlarm', {
-      alarmDescription: `SNS could not deliver messages to the ${props.protocol} subscriber ${this.node.path}; they wait in its dead-letter queue.`,
+    this.deadLetterQueueNotEmptyAlarm = notifyingAlarm(this, 'DeadLetterQueueNotEmptyAlarm', {
+      alarmTopic: this.deadLetterQueue.alarmTopic,
+      description: `SNS could not deliver messages to the ${props.protocol} subscriber ${this.node.path}; they wait in its dead-letter queue.`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(1),
       }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const alarmAction = new cloudwatchActions.SnsAction(this.deadLetterQueue.alarmTopic);
-    this.deadLetterQueueNotEmptyAlarm.addAlarmAction(alarmAction);
-    this.deadLetterQueueNotEmptyAlarm.addOkAction(alarmAction);
   }
 
   /** Every alarm of this subscriber: its dead-letter queue not empty, and that queue's own alarms. */

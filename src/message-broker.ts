@@ -1,7 +1,6 @@
 import { Annotations, ArnFormat, Duration, Fn, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { MessageBrokerEngine, MessageBrokerEngineType } from './message-broker-engine';
+import { notifyingAlarm } from './private/alarms';
 import { generatePhysicalName } from './private/naming';
 import { invalidProp, validateIntegerInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
@@ -489,11 +489,6 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
     this.memoryUsageAlarm = alarms.memory;
     this.storageUsageAlarm = alarms.storage;
     this.connectionCountAlarm = alarms.connections;
-    const alarmAction = new cloudwatchActions.SnsAction(this.alarmTopic);
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(alarmAction);
-      alarm.addOkAction(alarmAction);
-    }
   }
 
   /** Every alarm of this broker. */
@@ -737,13 +732,13 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
     return {
       cpu: this.percentAlarm('CpuUtilizationAlarm', this.metric('SystemCpuUtilization'), 'CPU utilization'),
       memory: this.percentAlarm('MemoryUsageAlarm', memory, 'memory use against the RabbitMQ memory limit'),
-      storage: new cloudwatch.Alarm(this, 'StorageUsageAlarm', {
-        alarmDescription: `Free disk of ${this.node.path} is below twice the limit at which RabbitMQ blocks all publishers.`,
+      storage: notifyingAlarm(this, 'StorageUsageAlarm', {
+        alarmTopic: this.alarmTopic,
+        description: `Free disk of ${this.node.path} is below twice the limit at which RabbitMQ blocks all publishers.`,
         metric: diskHeadroom,
         threshold: 2,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       connections: this.connectionAlarm(
         this.metric('ConnectionCount', { statistic: cloudwatch.Stats.MAXIMUM }),
@@ -753,27 +748,27 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
   }
 
   private percentAlarm(id: string, metric: cloudwatch.IMetric, what: string): cloudwatch.Alarm {
-    return new cloudwatch.Alarm(this, id, {
-      alarmDescription: `The ${what} of ${this.node.path} stayed above 80% for 15 minutes.`,
+    return notifyingAlarm(this, id, {
+      alarmTopic: this.alarmTopic,
+      description: `The ${what} of ${this.node.path} stayed above 80% for 15 minutes.`,
       metric,
       threshold: 80,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 
   private connectionAlarm(metric: cloudwatch.IMetric, threshold: number | undefined): cloudwatch.Alarm {
     const limit = threshold ?? defaultConnectionThreshold(this.instanceType);
-    return new cloudwatch.Alarm(this, 'ConnectionCountAlarm', {
-      alarmDescription: `${this.node.path} holds more than ${limit} client connections: clients leak connections, or the broker nears its connection quota.`,
+    return notifyingAlarm(this, 'ConnectionCountAlarm', {
+      alarmTopic: this.alarmTopic,
+      description: `${this.node.path} holds more than ${limit} client connections: clients leak connections, or the broker nears its connection quota.`,
       metric,
       threshold: limit,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 

@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BacklogCapacityModel } from './backlog-capacity-model';
+import { notifyingAlarm } from './private/alarms';
 import { generatePhysicalName } from './private/naming';
 import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
@@ -412,9 +413,9 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       this.scaleOutFromZeroAlarm.addAlarmAction(new cloudwatchActions.AutoScalingAction(this.scaleOutFromZeroAction));
     }
 
-    const alarmAction = new cloudwatchActions.SnsAction(this.alarmTopic);
-    this.backlogPerInstanceAlarm = new cloudwatch.Alarm(this, 'BacklogPerInstanceAlarm', {
-      alarmDescription:
+    this.backlogPerInstanceAlarm = notifyingAlarm(this, 'BacklogPerInstanceAlarm', {
+      alarmTopic: this.alarmTopic,
+      description:
         `The backlog per instance of ${this.node.path} stayed above ${FALLING_BEHIND_FACTOR} × its target for ` +
         `${FALLING_BEHIND_MINUTES} minutes: the fleet is at its maximum or cannot launch, and messages wait longer than planned.`,
       metric: this.metricBacklogPerInstance(),
@@ -422,10 +423,7 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: FALLING_BEHIND_MINUTES,
       datapointsToAlarm: FALLING_BEHIND_MINUTES,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.backlogPerInstanceAlarm.addAlarmAction(alarmAction);
-    this.backlogPerInstanceAlarm.addOkAction(alarmAction);
   }
 
   /** The alarms that notify the alarm topic. */

@@ -1,6 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { EncryptedStream } from './encrypted-stream';
+import { notifyingAlarm } from './private/alarms';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { invalidProp, validateDurationInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
@@ -417,18 +417,13 @@ export class StreamToS3 extends Construct {
     comparisonOperator: cloudwatch.ComparisonOperator,
     description: string,
   ): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmDescription: description,
+    return notifyingAlarm(this, id, {
+      description,
       metric,
       threshold,
       comparisonOperator,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmTopic: this.alarmTopic,
     });
-    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
-    return alarm;
   }
 }
 

@@ -1,6 +1,5 @@
 import { Annotations, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,8 +12,9 @@ import {
   FanOutSubscription,
   FanOutSubscriptionOptions,
 } from './fan-out-subscription';
+import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
-import { invalidProp } from './private/validation';
+import { invalidProp, validateFifoAwareName } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 import { WorkQueue, WorkQueueProps } from './work-queue';
 
@@ -575,18 +575,13 @@ export class TopicFanOut extends Construct {
   }
 
   private topicAlarm(id: string, metric: cloudwatch.Metric, description: string): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmDescription: description,
+    return notifyingAlarm(this, id, {
+      description,
       metric: metric.with({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmTopic: this.alarmTopic,
     });
-    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
-    return alarm;
   }
 
   private requireStandardTopic(method: string, endpoint: string): void {
@@ -620,30 +615,7 @@ function validateTopicProps(scope: IConstruct, props: TopicFanOutProps, fifo: bo
   if (props.contentBasedDeduplication && !fifo) {
     throw invalidProp(scope, 'contentBasedDeduplication', 'can only be true on a FIFO topic (fifo: true)', true);
   }
-  const name = props.topicName;
-  if (name === undefined || Token.isUnresolved(name)) {
-    return;
-  }
-  if (fifo && !name.endsWith(FIFO_SUFFIX)) {
-    throw invalidProp(scope, 'topicName', `of a FIFO topic must end in "${FIFO_SUFFIX}"`, name);
-  }
-  if (!fifo && name.endsWith(FIFO_SUFFIX)) {
-    throw invalidProp(
-      scope,
-      'topicName',
-      `may end in "${FIFO_SUFFIX}" only for a FIFO topic (fifo is false; omit it or set it to true)`,
-      name,
-    );
-  }
-  const base = fifo ? name.slice(0, -FIFO_SUFFIX.length) : name;
-  if (!/^[A-Za-z0-9_-]+$/.test(base) || name.length > TOPIC_NAME_MAX_LENGTH) {
-    throw invalidProp(
-      scope,
-      'topicName',
-      `must be 1 to ${TOPIC_NAME_MAX_LENGTH} characters (including any "${FIFO_SUFFIX}" suffix) of letters, digits, hyphens and underscores`,
-      name,
-    );
-  }
+  validateFifoAwareName(scope, 'topicName', props.topicName, { fifo, noun: 'topic', maxLength: TOPIC_NAME_MAX_LENGTH });
 }
 
 function validateAccountId(scope: IConstruct, prop: string, accountId: string | undefined): void {

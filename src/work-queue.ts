@@ -1,14 +1,19 @@
 import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
 import { generatePhysicalName } from './private/naming';
-import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
+import {
+  invalidProp,
+  validateDurationInRange,
+  validateFifoAwareName,
+  validateIntegerInRange,
+} from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
 /**
@@ -277,52 +282,44 @@ export class WorkQueue extends sqs.QueueBase {
     }
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
-    const alarmAction = new cloudwatchActions.SnsAction(this.alarmTopic);
+    const alarmTopic = this.alarmTopic;
 
-    this.deadLetterQueueNotEmptyAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmptyAlarm', {
-      alarmDescription: `Messages of ${this.node.path} failed ${props.maxReceiveCount ?? 5} times and wait in its dead-letter queue.`,
+    this.deadLetterQueueNotEmptyAlarm = notifyingAlarm(this, 'DeadLetterQueueNotEmptyAlarm', {
+      alarmTopic,
+      description: `Messages of ${this.node.path} failed ${props.maxReceiveCount ?? 5} times and wait in its dead-letter queue.`,
       metric: this.metricDeadLetterQueueApproximateNumberOfMessagesVisible({
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(1),
       }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     if (!deadLetterRetentionPeriod.isUnresolved()) {
       const threshold = Math.floor(deadLetterRetentionPeriod.toSeconds() * DEAD_LETTER_AGE_ALARM_SHARE);
-      this.deadLetterQueueMessageAgeAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueMessageAgeAlarm', {
-        alarmDescription: `A dead-letter message of ${this.node.path} is older than 75% of the dead-letter retention (${threshold} s): redrive it before it expires.`,
+      this.deadLetterQueueMessageAgeAlarm = notifyingAlarm(this, 'DeadLetterQueueMessageAgeAlarm', {
+        alarmTopic,
+        description: `A dead-letter message of ${this.node.path} is older than 75% of the dead-letter retention (${threshold} s): redrive it before it expires.`,
         metric: this.metricDeadLetterQueueApproximateAgeOfOldestMessage({
           statistic: cloudwatch.Stats.MAXIMUM,
           period: Duration.minutes(5),
         }),
         threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
 
     if (props.oldestMessageAgeAlarmThreshold) {
-      this.oldestMessageAgeAlarm = new cloudwatch.Alarm(this, 'OldestMessageAgeAlarm', {
-        alarmDescription: `The oldest message of ${this.node.path} waits longer than ${props.oldestMessageAgeAlarmThreshold.toHumanString()}: consumers are stuck or too few.`,
+      this.oldestMessageAgeAlarm = notifyingAlarm(this, 'OldestMessageAgeAlarm', {
+        alarmTopic,
+        description: `The oldest message of ${this.node.path} waits longer than ${props.oldestMessageAgeAlarmThreshold.toHumanString()}: consumers are stuck or too few.`,
         metric: this.metricApproximateAgeOfOldestMessage({
           statistic: cloudwatch.Stats.MAXIMUM,
           period: Duration.minutes(5),
         }),
         threshold: props.oldestMessageAgeAlarmThreshold.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    }
-
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(alarmAction);
-      alarm.addOkAction(alarmAction);
     }
   }
 
@@ -550,34 +547,7 @@ function validateProps(scope: Construct, props: WorkQueueProps, fifo: boolean): 
       throw invalidProp(scope, 'highThroughputFifo', 'can only be true on a FIFO queue (fifo: true)', true);
     }
   }
-  validateQueueName(scope, props.queueName, fifo);
-}
-
-function validateQueueName(scope: Construct, queueName: string | undefined, fifo: boolean): void {
-  if (queueName === undefined || Token.isUnresolved(queueName)) {
-    return;
-  }
-  if (fifo && !queueName.endsWith(FIFO_SUFFIX)) {
-    throw invalidProp(scope, 'queueName', `of a FIFO queue must end in "${FIFO_SUFFIX}"`, queueName);
-  }
-  if (!fifo && queueName.endsWith(FIFO_SUFFIX)) {
-    throw invalidProp(
-      scope,
-      'queueName',
-      `may end in "${FIFO_SUFFIX}" only for a FIFO queue (fifo is false; omit it or set it to true)`,
-      queueName,
-    );
-  }
-  const base = stripSuffix(queueName, FIFO_SUFFIX);
-  const maxBase = SQS_NAME_MAX_LENGTH - (fifo ? FIFO_SUFFIX.length : 0);
-  if (!/^[A-Za-z0-9_-]+$/.test(base) || base.length > maxBase) {
-    throw invalidProp(
-      scope,
-      'queueName',
-      `must be 1 to ${SQS_NAME_MAX_LENGTH} characters (including any "${FIFO_SUFFIX}" suffix) of letters, digits, hyphens and underscores`,
-      queueName,
-    );
-  }
+  validateFifoAwareName(scope, 'queueName', props.queueName, { fifo, noun: 'queue', maxLength: SQS_NAME_MAX_LENGTH });
 }
 
 function stripSuffix(value: string, suffix: string): string {

@@ -66,3 +66,41 @@ function describe(value: unknown): string {
 function formatNumber(value: number): string {
   return Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
 }
+
+/**
+ * The name of an SQS queue or SNS topic: letters, digits, hyphens and underscores, at most
+ * `maxLength` characters, ending in `.fifo` exactly when the resource is FIFO. Tokens are not validated.
+ */
+export function validateFifoAwareName(
+  scope: IConstruct,
+  prop: string,
+  name: string | undefined,
+  options: { readonly fifo: boolean; readonly noun: string; readonly maxLength: number },
+): void {
+  if (name === undefined || Token.isUnresolved(name)) {
+    return;
+  }
+  const { fifo, noun, maxLength } = options;
+  if (fifo && !name.endsWith(FIFO_SUFFIX)) {
+    throw invalidProp(scope, prop, `of a FIFO ${noun} must end in "${FIFO_SUFFIX}"`, name);
+  }
+  if (!fifo && name.endsWith(FIFO_SUFFIX)) {
+    throw invalidProp(
+      scope,
+      prop,
+      `may end in "${FIFO_SUFFIX}" only for a FIFO ${noun} (fifo is false; omit it or set it to true)`,
+      name,
+    );
+  }
+  const base = fifo ? name.slice(0, -FIFO_SUFFIX.length) : name;
+  if (!/^[A-Za-z0-9_-]+$/.test(base) || name.length > maxLength) {
+    throw invalidProp(
+      scope,
+      prop,
+      `must be 1 to ${maxLength} characters (including any "${FIFO_SUFFIX}" suffix) of letters, digits, hyphens and underscores`,
+      name,
+    );
+  }
+}
+
+const FIFO_SUFFIX = '.fifo';
