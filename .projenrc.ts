@@ -80,12 +80,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   tsconfigDev: {
-    include: ['../app/**/*.ts', '../tools/**/*.ts'],
+    include: ['../app/**/*.ts', '../tools/**/*.ts', '../harness/**/*.ts'],
     compilerOptions: {},
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'app', 'tools', 'projenrc'],
+    devdirs: ['test', 'harness', 'app', 'tools', 'projenrc'],
   },
   gitignore: ['/cdk.out/', '/.local-aws/', '/.jsii.tabl.json'],
 });
@@ -96,6 +96,9 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 
 // Plain `jsii`, so reserved words of the target languages are reported.
 project.compileTask.reset('jsii');
+// Each export of the JavaScript entry point loads its module on first use, so that importing one
+// construct does not load every other construct and the blueprints (projenrc/lazy-index.ts).
+project.compileTask.exec('ts-node --project projenrc/tsconfig.json projenrc/lazy-index.ts');
 
 // README examples must compile in every language: strict rosetta against rosetta/default.ts-fixture.
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
@@ -125,7 +128,19 @@ project
   .tryFindObjectFile('.eslintrc.json')
   ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts', 'tools/*.ts']);
 
-// Never ship the local AWS venv or synthesized templates in the npm package.
+// harness/ (the dev harness: local AWS, access proofs, compliance, scenarios) too, through a tsconfig
+// of its own: eslint's project service takes the tsconfig.json nearest to a file (the root one covers
+// src/ only), and harness/ has too many files and folders for allowDefaultProject.
+const harnessTsconfig = new javascript.TypescriptConfig(project, {
+  fileName: 'harness/tsconfig.json',
+  include: ['**/*.ts'],
+  exclude: ['node_modules'],
+  compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+});
+harnessTsconfig.addExtends(project.tsconfig!);
+
+// Never ship the dev harness, the local AWS venv or synthesized templates in the npm package.
+project.addPackageIgnore('/harness/');
 project.addPackageIgnore('/.local-aws/');
 project.addPackageIgnore('/cdk.out/');
 

@@ -3,14 +3,7 @@
 // by the five cdk-nag packs and the library's Amazon MQ rules at synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import {
-  AmazonMQChecks,
-  BrokerMigrationBlueprint,
-  OrderFanOutBlueprint,
-  TelemetryBlueprint,
-  VideoEncodingBlueprint,
-  WorkQueueBlueprint,
-} from '../src';
+import { AmazonMQChecks, blueprints } from '../src';
 
 /** Adds every blueprint stack to `app`. */
 export function addBlueprints(app: App): void {
@@ -19,11 +12,11 @@ export function addBlueprints(app: App): void {
     account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
     region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
   };
-  new WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
-  new OrderFanOutBlueprint(app, 'OrderFanOutBlueprint', { env });
-  new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env });
-  new TelemetryBlueprint(app, 'TelemetryBlueprint', { env });
-  new BrokerMigrationBlueprint(app, 'BrokerMigrationBlueprint', { env });
+  new blueprints.WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
+  new blueprints.OrderFanOutBlueprint(app, 'OrderFanOutBlueprint', { env });
+  new blueprints.VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env });
+  new blueprints.TelemetryBlueprint(app, 'TelemetryBlueprint', { env });
+  new blueprints.BrokerMigrationBlueprint(app, 'BrokerMigrationBlueprint', { env });
 }
 
 if (require.main === module) {

@@ -1,6 +1,5 @@
 export * from './work-queue';
 export * from './stack-alarm-topic';
-export * from './blueprints';
 export * from './topic-fan-out';
 export * from './fan-out-subscription';
 export * from './message-broker-engine';
@@ -12,3 +11,7 @@ export * from './encrypted-stream';
 export * from './enhanced-fan-out-consumer';
 export * from './kcl-application';
 export * from './stream-to-s3';
+
+// The blueprints are whole stacks: a jsii submodule of their own (`blueprints` in every language),
+// so the constructs' namespace holds constructs only.
+export * as blueprints from './blueprints';

@@ -6,10 +6,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
+import { strictApp } from '../harness/app';
 import { AmazonMQChecks } from '../src/amazon-mq-checks';
 import { MessageBroker } from '../src/message-broker';
 import { MessageBrokerEngine } from '../src/message-broker-engine';
-import { strictApp } from './support/app';
 
 // Each rule of the AmazonMQ pack on a compliant broker and on brokers that break
 // exactly that rule. The brokers are plain L1s, as a user of the pack would have.

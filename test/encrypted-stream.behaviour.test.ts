@@ -1,11 +1,11 @@
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { DeleteBucketPolicyCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { App, Stack } from 'aws-cdk-lib';
+import { chunk } from '../harness/io/batching';
+import { putPositions, readWholeStream, TruckPosition } from '../harness/io/kinesis-io';
+import { DeployedStack, deployStack, LocalAws, startLocalAws } from '../harness/local-aws';
 import { EncryptedStream } from '../src/encrypted-stream';
 import { StreamToS3 } from '../src/stream-to-s3';
-import { chunk } from './support/batching';
-import { putPositions, readWholeStream, TruckPosition } from './support/kinesis-io';
-import { DeployedStack, deployStack, LocalAws, startLocalAws } from './support/local-aws';
 
 // Behaviour on the embedded local AWS (moto), deployed from the synthesized template of a stream
 // delivered to S3. moto models Kinesis ordering per shard and replay, and writes what is put into

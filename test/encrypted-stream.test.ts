@@ -4,10 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { logicalId, strictStack } from '../harness/app';
+import { expectCompliant } from '../harness/compliance';
 import { EncryptedStream, EncryptedStreamEncryption } from '../src/encrypted-stream';
 import { StreamToS3, StreamToS3Compression } from '../src/stream-to-s3';
-import { logicalId, strictStack } from './support/app';
-import { expectCompliant } from './support/compliance';
 
 /** The fully featured variant of the snapshot: provisioned, two consumers, a KCL application, delivered to S3. */
 function telemetry(stack: Stack) {

@@ -2,7 +2,6 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { MessageBroker } from '../src/message-broker';
 import {
   AccessRequest,
   CfnTemplate,
@@ -12,8 +11,9 @@ import {
   keyPolicyFor,
   ResolveOptions,
   resolveIntrinsics,
-} from './support/access';
-import { logicalId, strictStack } from './support/app';
+} from '../harness/access';
+import { logicalId, strictStack } from '../harness/app';
+import { MessageBroker } from '../src/message-broker';
 
 // Access proofs for the broker's key and user secrets: the synthesized key policy,
 // secret resource policies and identity policies, evaluated offline.

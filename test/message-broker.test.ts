@@ -5,6 +5,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { logicalId, strictStack } from '../harness/app';
+import { expectCompliant } from '../harness/compliance';
 import { AmazonMQChecks } from '../src/amazon-mq-checks';
 import {
   MessageBroker,
@@ -14,8 +16,6 @@ import {
 } from '../src/message-broker';
 import { MessageBrokerEngine, MessageBrokerEngineType } from '../src/message-broker-engine';
 import { StackAlarmTopic } from '../src/stack-alarm-topic';
-import { logicalId, strictStack } from './support/app';
-import { expectCompliant } from './support/compliance';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 const PRIVATE_SUBNETS = ['subnet-0000000000000000a', 'subnet-0000000000000000b', 'subnet-0000000000000000c'];

@@ -2,9 +2,6 @@ import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
-import { QueueProcessingFleet } from '../src/queue-processing-fleet';
-import { StackAlarmTopic } from '../src/stack-alarm-topic';
-import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
 import {
   AccessRequest,
   expectAllowed,
@@ -13,8 +10,11 @@ import {
   keyPolicyFor,
   queuePolicyFor,
   resolveIntrinsics,
-} from './support/access';
-import { logicalId, strictStack } from './support/app';
+} from '../harness/access';
+import { logicalId, strictStack } from '../harness/app';
+import { QueueProcessingFleet } from '../src/queue-processing-fleet';
+import { StackAlarmTopic } from '../src/stack-alarm-topic';
+import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
 
 // Access proofs for the workers' instance role: the synthesized identity, queue and key policies,
 // evaluated offline.

@@ -3,11 +3,11 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { logicalId, strictStack } from '../harness/app';
+import { expectCompliant } from '../harness/compliance';
 import { QueueProcessingFleet, QueueProcessingFleetProps } from '../src/queue-processing-fleet';
 import { StackAlarmTopic } from '../src/stack-alarm-topic';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
-import { logicalId, strictStack } from './support/app';
-import { expectCompliant } from './support/compliance';
 
 const PRIVATE_SUBNETS = ['subnet-0a1b2c3d4e5f60711', 'subnet-0a1b2c3d4e5f60712'];
 const PUBLIC_SUBNETS = ['subnet-0a1b2c3d4e5f60721', 'subnet-0a1b2c3d4e5f60722'];

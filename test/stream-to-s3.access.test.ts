@@ -3,8 +3,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { EncryptedStream } from '../src/encrypted-stream';
-import { StreamToS3 } from '../src/stream-to-s3';
 import {
   AccessRequest,
   bucketPolicyFor,
@@ -13,8 +11,10 @@ import {
   identityPoliciesFor,
   keyPolicyFor,
   resolveIntrinsics,
-} from './support/access';
-import { logicalId, strictStack } from './support/app';
+} from '../harness/access';
+import { logicalId, strictStack } from '../harness/app';
+import { EncryptedStream } from '../src/encrypted-stream';
+import { StreamToS3 } from '../src/stream-to-s3';
 
 // Access proofs: the synthesized identity, bucket and key policies of a stream delivered to S3, evaluated offline.
 const ACCOUNT = '123456789012';

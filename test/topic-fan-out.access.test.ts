@@ -2,8 +2,6 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
-import { TopicFanOut } from '../src/topic-fan-out';
-import { WorkQueueEncryption } from '../src/work-queue';
 import {
   AccessRequest,
   expectAllowed,
@@ -13,8 +11,10 @@ import {
   queuePolicyFor,
   resolveIntrinsics,
   topicPolicyFor,
-} from './support/access';
-import { logicalId, strictStack } from './support/app';
+} from '../harness/access';
+import { logicalId, strictStack } from '../harness/app';
+import { TopicFanOut } from '../src/topic-fan-out';
+import { WorkQueueEncryption } from '../src/work-queue';
 
 // Access proofs: the synthesized topic, queue and key policies of a fan-out, evaluated offline.
 const ACCOUNT = '123456789012';

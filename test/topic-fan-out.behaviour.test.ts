@@ -2,10 +2,10 @@ import { PublishBatchCommand, PublishBatchRequestEntry, SNSClient } from '@aws-s
 import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { chunk } from '../harness/io/batching';
+import { drainQueue } from '../harness/io/sqs-drain';
+import { deployStack, LocalAws, startLocalAws } from '../harness/local-aws';
 import { TopicFanOut } from '../src/topic-fan-out';
-import { chunk } from './support/batching';
-import { deployStack, LocalAws, startLocalAws } from './support/local-aws';
-import { drainQueue } from './support/sqs-drain';
 
 // Behaviour on the embedded local AWS (moto), deployed from TopicFanOut's synthesized template:
 // SNS -> SQS delivery, filter policies, raw delivery and FIFO ordering are modelled faithfully by

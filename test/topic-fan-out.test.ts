@@ -5,10 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { logicalId, STRICT_VALIDATION_CONTEXT, strictStack } from '../harness/app';
+import { expectCompliant } from '../harness/compliance';
 import { TopicFanOut } from '../src/topic-fan-out';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
-import { logicalId, STRICT_VALIDATION_CONTEXT, strictStack } from './support/app';
-import { expectCompliant } from './support/compliance';
 
 const LARGE_ORDERS = { size: sns.SubscriptionFilter.stringFilter({ allowlist: ['large'] }) };
 

@@ -3,7 +3,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { IConstruct } from 'constructs';
-import { WorkQueue, WorkQueueEncryption } from '../src';
 import {
   AccessRequest,
   expectAllowed,
@@ -12,8 +11,9 @@ import {
   keyPolicyFor,
   queuePolicyFor,
   resolveIntrinsics,
-} from './support/access';
-import { logicalId, strictStack } from './support/app';
+} from '../harness/access';
+import { logicalId, strictStack } from '../harness/app';
+import { WorkQueue, WorkQueueEncryption } from '../src';
 
 // Access proofs: the synthesized queue, key and identity policies, evaluated offline.
 const ACCOUNT = '123456789012';

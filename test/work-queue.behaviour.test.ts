@@ -8,9 +8,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { chunk, forEachConcurrently } from '../harness/io/batching';
+import { deployStack, LocalAws, startLocalAws } from '../harness/local-aws';
 import { WorkQueue, WorkQueueEncryption, WorkQueueProps } from '../src';
-import { chunk, forEachConcurrently } from './support/batching';
-import { deployStack, LocalAws, startLocalAws } from './support/local-aws';
 
 // Behaviour on the embedded local AWS (moto), deployed from WorkQueue's real synthesized
 // template. The first run creates the moto venv, hence the generous timeout.

@@ -5,9 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { strictStack } from '../harness/app';
+import { expectCompliant } from '../harness/compliance';
 import { StackAlarmTopic, WorkQueue, WorkQueueEncryption } from '../src';
-import { strictStack } from './support/app';
-import { expectCompliant } from './support/compliance';
 
 function fullyFeaturedFifo(stack: Stack): WorkQueue {
   return new WorkQueue(stack, 'Orders', {

@@ -14,16 +14,17 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { cdkCliEnv, queueDepth, runCdkCli } from './seed-scenario';
-import { chunk, forEachConcurrently } from '../test/support/batching';
+import { cdkCliEnv, runCdkCli } from '../harness/cdk-cli';
+import { chunk, forEachConcurrently } from '../harness/io/batching';
+import { queueDepth } from '../harness/io/sqs-drain';
 // The runner alone: it does not load aws-cdk-lib, so the first deploy below can time that load.
-import { ensureMoto, LocalAws, MOTO_VERSION, startLocalAws } from '../test/support/local-aws/runner';
+import { ensureMoto, LocalAws, MOTO_VERSION, startLocalAws } from '../harness/local-aws/runner';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 // Loads a module when first needed, to time it. Not import(): in this CommonJS file ts-node leaves
 // import() to Node's ESM loader, which loads neither .ts files nor directories.
 const lazyRequire = createRequire(__filename);
-// Written by ensureMoto once the venv is complete (test/support/local-aws/moto-venv.ts).
+// Written by ensureMoto once the venv is complete (harness/local-aws/moto-venv.ts).
 const VENV_MARKER = path.join(REPO_ROOT, '.local-aws', `venv-moto-${MOTO_VERSION}`, '.moto-installed');
 const COLD_START_SAMPLES = 3;
 const WARM_DEPLOY_SAMPLES = 3;
@@ -132,11 +133,13 @@ function measureFanOutTemplates(rows: Row[]): void {
 /** SNS -> SQS fan-out through the order blueprint: orders published and accounted for per second. */
 async function benchmarkFanOut(local: LocalAws, rows: Row[]): Promise<void> {
   const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const { OrderFanOutBlueprint } = lazyRequire('../src') as typeof import('../src');
+  const { OrderFanOutBlueprint } = lazyRequire('../src/blueprints') as typeof import('../src/blueprints');
   const { deployStack } = lazyRequire(
-    '../test/support/local-aws/deployer',
-  ) as typeof import('../test/support/local-aws/deployer');
-  const { runOrderFanOut, orderFanOutFailures } = lazyRequire('./order-scenario') as typeof import('./order-scenario');
+    '../harness/local-aws/deployer',
+  ) as typeof import('../harness/local-aws/deployer');
+  const { runOrderFanOut, orderFanOutFailures } = lazyRequire(
+    '../harness/scenarios/order-fan-out',
+  ) as typeof import('../harness/scenarios/order-fan-out');
   const stack = new OrderFanOutBlueprint(new cdk.App(), 'BenchFanOut', {
     env: { account: local.account, region: local.region },
   });
@@ -180,10 +183,10 @@ async function benchmarkDeploys(local: LocalAws, workDir: string, rows: Row[]): 
   // the first stack is where that happens, so it is timed on its own before deployStack synthesizes again).
   const firstStarted = Date.now();
   const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const { WorkQueueBlueprint } = lazyRequire('../src') as typeof import('../src');
+  const { WorkQueueBlueprint } = lazyRequire('../src/blueprints') as typeof import('../src/blueprints');
   const { deployStack } = lazyRequire(
-    '../test/support/local-aws/deployer',
-  ) as typeof import('../test/support/local-aws/deployer');
+    '../harness/local-aws/deployer',
+  ) as typeof import('../harness/local-aws/deployer');
   const compileMs = Date.now() - firstStarted;
   const firstApp = new cdk.App();
   const firstStack = new WorkQueueBlueprint(firstApp, 'BenchFirst', { env });
@@ -232,7 +235,7 @@ async function benchmarkDeploys(local: LocalAws, workDir: string, rows: Row[]): 
       cliFigure(bootstrap.exitCode, bootstrap.ms),
       bootstrap.exitCode ? tail(bootstrap.output) : 'fresh server; CLI process start included',
     ]);
-    // --method direct: see tools/demo.ts (moto's change sets leave the stack without Outputs).
+    // --method direct: see harness/deploy-assembly.ts (moto's change sets leave the stack without Outputs).
     const deploy = await runCdkCli(
       ['deploy', '--app', outdir, '--all', '--require-approval', 'never', '--method', 'direct', '--progress', 'events'],
       { cwd: workDir, env: cliEnv },

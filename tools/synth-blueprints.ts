@@ -3,8 +3,8 @@
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { addBlueprints } from '../app/blueprints';
-import { STRICT_VALIDATION_CONTEXT } from '../test/support/app';
-import { compliancePacks, complianceFindings } from '../test/support/compliance';
+import { STRICT_VALIDATION_CONTEXT } from '../harness/app';
+import { compliancePacks, complianceFindings } from '../harness/compliance';
 
 function main(): number {
   const outdir = path.resolve(__dirname, '..', 'cdk.out');

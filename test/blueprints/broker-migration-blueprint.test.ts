@@ -1,8 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { logicalId, strictApp } from '../../harness/app';
+import { complianceFindings, expectCompliant } from '../../harness/compliance';
 import { AmazonMQChecks } from '../../src/amazon-mq-checks';
 import { BrokerMigrationBlueprint } from '../../src/blueprints/broker-migration-blueprint';
-import { logicalId, strictApp } from '../support/app';
-import { complianceFindings, expectCompliant } from '../support/compliance';
 
 describe('BrokerMigrationBlueprint', () => {
   const app = strictApp();

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
+import { deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
+import { orderFanOutFailures, runOrderFanOut } from '../../harness/scenarios/order-fan-out';
 import { OrderFanOutBlueprint } from '../../src/blueprints/order-fan-out-blueprint';
-import { orderFanOutFailures, runOrderFanOut } from '../../tools/order-scenario';
-import { deployStack, LocalAws, startLocalAws } from '../support/local-aws';
 
 // The order scenario of the main job, on the blueprint deployed into the embedded local AWS.
 jest.setTimeout(300_000);

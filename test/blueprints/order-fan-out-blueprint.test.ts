@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { logicalId, strictApp } from '../../harness/app';
+import { expectCompliant } from '../../harness/compliance';
 import { OrderFanOutBlueprint } from '../../src/blueprints/order-fan-out-blueprint';
-import { logicalId, strictApp } from '../support/app';
-import { expectCompliant } from '../support/compliance';
 
 describe('OrderFanOutBlueprint', () => {
   const app = strictApp();

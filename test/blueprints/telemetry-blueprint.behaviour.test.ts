@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
+import { deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
+import { runTelemetry, telemetryFailures } from '../../harness/scenarios/telemetry';
 import { TelemetryBlueprint } from '../../src/blueprints/telemetry-blueprint';
-import { runTelemetry, telemetryFailures } from '../../tools/telemetry-scenario';
-import { deployStack, LocalAws, startLocalAws } from '../support/local-aws';
 
 // The telemetry scenario of the main job, on the blueprint deployed into the embedded local AWS.
 jest.setTimeout(300_000);

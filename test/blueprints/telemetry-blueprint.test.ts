@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { strictApp } from '../../harness/app';
+import { expectCompliant } from '../../harness/compliance';
 import { TelemetryBlueprint } from '../../src/blueprints/telemetry-blueprint';
-import { strictApp } from '../support/app';
-import { expectCompliant } from '../support/compliance';
 
 describe('TelemetryBlueprint', () => {
   const app = strictApp();

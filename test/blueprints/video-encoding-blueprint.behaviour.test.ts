@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
+import { DeployedStack, deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
 import { VideoEncodingBlueprint } from '../../src/blueprints/video-encoding-blueprint';
-import { DeployedStack, deployStack, LocalAws, startLocalAws } from '../support/local-aws';
 
 // The blueprint as the repository's app registers it, deployed into the embedded local AWS (moto): the
 // group, its launch template, the role and the VPC are created; moto does not run scaling policies, alarms

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
-import { WorkQueueBlueprint } from '../../src';
-import { runEncodingSpike, spikeFailures } from '../../tools/seed-scenario';
-import { deployStack, LocalAws, startLocalAws } from '../support/local-aws';
+import { deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
+import { runEncodingSpike, spikeFailures } from '../../harness/scenarios/encoding-spike';
+import { WorkQueueBlueprint } from '../../src/blueprints';
 
 // The seed scenario of the main job, on the blueprint deployed into the embedded local AWS:
 // every job is processed or dead-lettered, poison jobs and only they end in the DLQ, none is lost.

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { WorkQueueBlueprint } from '../../src';
-import { strictApp } from '../support/app';
-import { expectCompliant } from '../support/compliance';
+import { strictApp } from '../../harness/app';
+import { expectCompliant } from '../../harness/compliance';
+import { WorkQueueBlueprint } from '../../src/blueprints';
 
 describe('WorkQueueBlueprint', () => {
   const app = strictApp();

@@ -28,7 +28,7 @@ export interface EnsureMotoOptions {
   readonly cacheDir?: string;
 }
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const MARKER_FILE = '.moto-installed';
 const PYTHON_CANDIDATES = ['python3', 'python3.12', 'python3.11', 'python3.10'];
 const INSTALL_TIMEOUT_MS = 15 * 60_000;

@@ -1,7 +1,7 @@
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { strictApp, strictStack } from './app';
-import { complianceFindings, expectCompliant } from './compliance';
+import { strictApp, strictStack } from '../../harness/app';
+import { complianceFindings, expectCompliant } from '../../harness/compliance';
 
 describe('compliance check', () => {
   test('reports every pack finding on a bare queue, with its path and rule', () => {

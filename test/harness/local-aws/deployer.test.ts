@@ -34,13 +34,13 @@ import {
   prepareTemplateForMoto,
   startLocalAws,
   UNFILLED_RESOURCE_TYPES,
-} from '../support/local-aws';
-import { httpRequest } from '../support/local-aws/http';
-import { REMOVED_METADATA_KEY } from '../support/local-aws/prepare-template';
-import { CfnTemplate } from '../support/resolve-intrinsics';
+} from '../../../harness/local-aws';
+import { httpRequest } from '../../../harness/local-aws/http';
+import { REMOVED_METADATA_KEY } from '../../../harness/local-aws/prepare-template';
+import { CfnTemplate } from '../../../harness/resolve-intrinsics';
 
 const execFileAsync = promisify(execFile);
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 // The first run creates the moto venv (about 30 s with a warm pip cache, minutes without).
 jest.setTimeout(300_000);

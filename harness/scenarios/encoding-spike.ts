@@ -1,20 +1,20 @@
 // The seed scenario of the WorkQueue blueprint: a spike of video-encoding jobs, a few of them
-// poison, against a deployed job queue and its dead-letter queue. Shared by tools/demo.ts and the
-// blueprint's behaviour test, which asserts nothing is lost (hence no console output here).
-import { spawn } from 'node:child_process';
+// poison, against a deployed job queue and its dead-letter queue. runEncodingSpike prints nothing:
+// the blueprint's behaviour test asserts on its report; demoEncodingSpike is the main job's step.
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageBatchRequestEntry,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { chunk, forEachConcurrently } from '../test/support/batching';
+import { chunk, forEachConcurrently } from '../io/batching';
+import { queueDepth } from '../io/sqs-drain';
+import type { LocalAws } from '../local-aws';
+import { DeployedStacks, fmt, printResult, printRows, ReportRow, seconds } from '../report';
 
 export interface EncodingSpikeOptions {
   readonly sqs: SQSClient;
@@ -413,22 +413,6 @@ async function drainQueue(sqs: SQSClient, queueUrl: string, timeoutMs: number): 
   return messages;
 }
 
-export async function queueDepth(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ readonly visible: number; readonly inFlight: number }> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
-}
-
 function parseJobId(body: string | undefined): string | undefined {
   try {
     const id = (JSON.parse(body ?? '') as Partial<EncodingJob>).jobId;
@@ -477,52 +461,115 @@ function sleep(ms: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The CDK CLI against the local AWS (shared by the demo and the benchmark).
+// The scenario in the main job: the deployed WorkQueueBlueprint, with a progress bar, printed.
 
-const REPO_ROOT = path.resolve(__dirname, '..');
-const CDK_BIN = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
-// Variables that could point the CLI at a real account; the local AWS's static keys must win.
-const REAL_AWS_VARIABLES = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ROLE_ARN'];
+const DEMO_STACK = 'WorkQueueBlueprint';
+const DEMO_JOBS = 1000;
+const DEMO_POISON_SHARE = 0.02;
+const DEMO_WORKERS = 8;
+// See EncodingSpikeOptions.maxQueueDepth: the window keeps moto fast without changing what is proven.
+const DEMO_MAX_QUEUE_DEPTH = 50;
 
-export interface CdkCliResult {
-  readonly exitCode: number;
-  /** stdout and stderr, interleaved as they came. */
-  readonly output: string;
-  readonly ms: number;
-}
-
-/** The environment for a CDK CLI run against the local AWS: `local.env()` over ours, minus real-account settings. */
-export function cdkCliEnv(localEnv: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...localEnv, CDK_DISABLE_CLI_TELEMETRY: 'true' };
-  for (const name of REAL_AWS_VARIABLES) {
-    delete env[name];
+export async function demoEncodingSpike(local: LocalAws, deployed: DeployedStacks): Promise<number> {
+  const target = deployed.get(DEMO_STACK);
+  if (!target) {
+    console.error(`\nThe assembly has no ${DEMO_STACK} stack, so there is nothing to run the seed scenario on.`);
+    return 1;
   }
-  return env;
+  const queueUrl = target.outputs.JobQueueUrl;
+  const deadLetterQueueUrl = target.outputs.DeadLetterQueueUrl;
+  if (!queueUrl || !deadLetterQueueUrl) {
+    console.error(
+      `\n${DEMO_STACK} has no JobQueueUrl/DeadLetterQueueUrl output (outputs: ${JSON.stringify(target.outputs)})`,
+    );
+    return 1;
+  }
+
+  const poison = Math.round(DEMO_JOBS * DEMO_POISON_SHARE);
+  console.log(
+    `\nRunning the seed scenario on ${DEMO_STACK}: ${fmt(DEMO_JOBS)} jobs (${poison} poison), ${DEMO_WORKERS} workers, ` +
+      `at most ${DEMO_MAX_QUEUE_DEPTH} jobs waiting at a time (moto's SQS slows down in proportion to queue depth)`,
+  );
+  const bar = new ProgressBar();
+  const logMark = local.logMark();
+  const report = await runEncodingSpike({
+    sqs: local.sqs(),
+    queueUrl,
+    deadLetterQueueUrl,
+    jobs: DEMO_JOBS,
+    poisonShare: DEMO_POISON_SHARE,
+    workers: DEMO_WORKERS,
+    maxQueueDepth: DEMO_MAX_QUEUE_DEPTH,
+    onProgress: (p) => bar.update(p),
+  }).finally(() => bar.done());
+  // The SDK retries moto's HTTP 500s silently; only moto's log tells that one happened.
+  const motoErrors = local.logs(logMark).match(/^\w+Error: .*$/gm) ?? [];
+
+  const rows: ReportRow[] = [
+    ['sent', fmt(report.sent)],
+    ['processed', fmt(report.processed), `(duplicates: ${fmt(report.duplicates)})`],
+    ['dead-letter', fmt(report.deadLettered), `(${fmt(report.poisonReceives)} failed receives before the move)`],
+    ['lost', fmt(report.lost)],
+    ['poison done', fmt(report.poisonProcessed), '(poison jobs processed by mistake)'],
+    [
+      'time',
+      seconds(report.spikeMs + report.drainMs),
+      `(spike ${seconds(report.spikeMs)}, DLQ drain ${seconds(report.drainMs)})`,
+    ],
+  ];
+  console.log(`Seed scenario: ${fmt(report.jobs)} encoding jobs, ${fmt(report.poison)} poison`);
+  printRows(rows);
+  if (motoErrors.length > 0) {
+    console.log(
+      `  (moto raised ${motoErrors.length} internal error(s), retried by the SDK; last: ${motoErrors.at(-1)})`,
+    );
+  }
+  return printResult(
+    spikeFailures(report),
+    `every job accounted for; the ${fmt(report.poison)} poison jobs, and only they, are in the dead-letter queue with intact bodies.`,
+  );
 }
 
 /**
- * Runs the project's `cdk` CLI and captures its output (shown by the caller only on failure).
- * Run it with `cwd` outside the repository, so that the CLI neither reads the repo's cdk.json nor
- * writes a cdk.context.json into it.
+ * A one-line progress bar on stderr. On a terminal it redraws in place; in a log (CI, a pipe) it
+ * prints a line every 10% instead, since carriage returns would pile up there.
  */
-export function runCdkCli(
-  args: string[],
-  options: { readonly cwd: string; readonly env: NodeJS.ProcessEnv; readonly signal?: AbortSignal },
-): Promise<CdkCliResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(CDK_BIN, [...args, '--no-notices'], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: options.signal,
-    });
-    child.stdout.on('data', (data: Buffer) => (output += data.toString('utf8')));
-    child.stderr.on('data', (data: Buffer) => (output += data.toString('utf8')));
-    child.on('error', (err) => (output += `\n${err.message}`));
-    child.on('close', (code, signal) =>
-      resolve({ exitCode: code ?? (signal ? 128 : 1), output: output.trim(), ms: Date.now() - started }),
+class ProgressBar {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastDraw = 0;
+  private lastDecile = -1;
+  private last: SpikeProgress | undefined;
+
+  public update(progress: SpikeProgress): void {
+    this.last = progress;
+    const done = Math.min(1, (progress.processed + progress.deadLettered) / progress.jobs);
+    if (this.tty) {
+      if (Date.now() - this.lastDraw >= 100 || done === 1) {
+        this.lastDraw = Date.now();
+        process.stderr.write(`\r${this.line(progress, done)}\x1b[K`);
+      }
+      return;
+    }
+    const decile = Math.floor(done * 10);
+    if (decile > this.lastDecile) {
+      this.lastDecile = decile;
+      process.stderr.write(`${this.line(progress, done)}\n`);
+    }
+  }
+
+  public done(): void {
+    if (this.tty && this.last) {
+      const done = Math.min(1, (this.last.processed + this.last.deadLettered) / this.last.jobs);
+      process.stderr.write(`\r${this.line(this.last, done)}\x1b[K\n`);
+    }
+  }
+
+  private line(p: SpikeProgress, done: number): string {
+    const width = 30;
+    const filled = Math.round(done * width);
+    return (
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${fmt(p.processed)}/${fmt(p.jobs)} processed, ` +
+      `${fmt(p.deadLettered)} in DLQ (sent ${fmt(p.sent)})`
     );
-  });
+  }
 }

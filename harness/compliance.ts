@@ -1,7 +1,7 @@
 import { App, PolicyValidationPluginReport, Stage } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { AmazonMQChecks } from '../../src/amazon-mq-checks';
+import { AmazonMQChecks } from '../src/amazon-mq-checks';
 
 /** A rule pack that can check a construct tree directly: cdk-nag's, or the library's own. */
 export interface CompliancePack {

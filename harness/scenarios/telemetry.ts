@@ -2,12 +2,15 @@
 // truck; every position must be read back once, each truck's in the order it sent them, by a reader
 // starting from the beginning of the stream (TRIM_HORIZON). Then a sample of positions goes straight
 // into the delivery stream and must land, complete, under the archive's data prefix.
-// Shared by tools/demo.ts and the blueprint's behaviour test (hence no console output here).
+// runTelemetry prints nothing: the blueprint's behaviour test asserts on its report; demoTelemetry is
+// the main job's step.
 import { PutRecordBatchCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DeleteBucketPolicyCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { chunk } from '../test/support/batching';
-import { putPositions, readWholeStream } from '../test/support/kinesis-io';
+import { chunk } from '../io/batching';
+import { putPositions, readWholeStream } from '../io/kinesis-io';
+import type { LocalAws } from '../local-aws';
+import { DeployedStacks, fmt, printResult, printRows, ReportRow, seconds } from '../report';
 
 export interface TelemetryOptions {
   readonly kinesis: KinesisClient;
@@ -132,4 +135,56 @@ export function telemetryFailures(report: TelemetryReport): string[] {
     failures.push(`${report.archivedOutsidePrefix} archived objects outside the data prefix`);
   }
   return failures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenario in the main job: the deployed TelemetryBlueprint, printed.
+
+const DEMO_STACK = 'TelemetryBlueprint';
+const DEMO_TRUCKS = 10_000;
+const DEMO_POSITIONS_PER_TRUCK = 2;
+
+export async function demoTelemetry(local: LocalAws, deployed: DeployedStacks): Promise<number> {
+  const target = deployed.get(DEMO_STACK);
+  const { StreamName, DeliveryStreamName, ArchiveBucketName } = target?.outputs ?? {};
+  if (!StreamName || !DeliveryStreamName || !ArchiveBucketName) {
+    console.error(`\n${DEMO_STACK} is missing or lacks an output the telemetry scenario needs.`);
+    return 1;
+  }
+  console.log(
+    `\nRunning the telemetry scenario on ${DEMO_STACK}: ${fmt(DEMO_TRUCKS)} trucks report ${DEMO_POSITIONS_PER_TRUCK} positions each, ` +
+      'partitioned by truck; a reader replays the stream from the beginning, and a sample goes into the archive',
+  );
+  const report = await runTelemetry({
+    kinesis: local.kinesis(),
+    firehose: local.firehose(),
+    s3: local.s3(),
+    streamName: StreamName,
+    deliveryStreamName: DeliveryStreamName,
+    bucketName: ArchiveBucketName,
+    dataPrefix: 'data/year=',
+    trucks: DEMO_TRUCKS,
+    positionsPerTruck: DEMO_POSITIONS_PER_TRUCK,
+  });
+  const rows: ReportRow[] = [
+    ['written', fmt(report.written), `(${fmt(report.trucks)} trucks, ${report.shards} shard(s) in the local stream)`],
+    ['read back', fmt(report.read), `(missing ${fmt(report.missing)}, duplicates ${fmt(report.duplicates)})`],
+    ['out of order', fmt(report.trucksOutOfOrder), 'trucks whose positions came back out of order'],
+    [
+      'archived',
+      fmt(report.archivedRecords),
+      `of ${fmt(report.archiveSample)} put into Firehose, in ${fmt(report.archivedObjects)} object(s) under the data prefix`,
+    ],
+    [
+      'time',
+      seconds(report.streamMs + report.archiveMs),
+      `(stream ${seconds(report.streamMs)}, archive ${seconds(report.archiveMs)})`,
+    ],
+  ];
+  console.log('Telemetry scenario:');
+  printRows(rows);
+  return printResult(
+    telemetryFailures(report),
+    'every position read back once, in order per truck; the archive sample landed whole under the prefix.',
+  );
 }

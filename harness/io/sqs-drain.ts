@@ -1,4 +1,10 @@
-import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 
 /** One ReceiveMessage (up to 10, no waiting) and a DeleteMessageBatch of what came. */
 export async function receiveAndDelete(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
@@ -44,4 +50,21 @@ export async function drainQueue(
     }
   }
   return received;
+}
+
+/** A queue's approximate counts: messages waiting, and messages received but not yet deleted. */
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ readonly visible: number; readonly inFlight: number }> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }

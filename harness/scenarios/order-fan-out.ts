@@ -1,11 +1,14 @@
 // The scenario of the order fan-out blueprint: the order service publishes "order placed" events,
 // some of them large, and each subscriber queue must get exactly its share: fulfilment and billing
 // every order, analytics only the large ones; billing the raw order, the others the SNS envelope.
-// Shared by tools/demo.ts and the blueprint's behaviour test (hence no console output here).
+// runOrderFanOut prints nothing: the blueprint's behaviour test asserts on its report;
+// demoOrderFanOut is the main job's step.
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Message, SQSClient } from '@aws-sdk/client-sqs';
-import { chunk } from '../test/support/batching';
-import { drainQueue } from '../test/support/sqs-drain';
+import { chunk } from '../io/batching';
+import { drainQueue } from '../io/sqs-drain';
+import type { LocalAws } from '../local-aws';
+import { DeployedStacks, fmt, printResult, seconds } from '../report';
 
 export interface OrderFanOutOptions {
   readonly sns: SNSClient;
@@ -180,4 +183,52 @@ class Tally {
       return undefined;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenario in the main job: the deployed OrderFanOutBlueprint, printed.
+
+const DEMO_STACK = 'OrderFanOutBlueprint';
+const DEMO_ORDERS = 1000;
+
+export async function demoOrderFanOut(local: LocalAws, deployed: DeployedStacks): Promise<number> {
+  const target = deployed.get(DEMO_STACK);
+  if (!target) {
+    console.error(`\nThe assembly has no ${DEMO_STACK} stack, so there is nothing to run the order scenario on.`);
+    return 1;
+  }
+  const { OrderPlacedTopicArn, FulfilmentQueueUrl, BillingQueueUrl, AnalyticsQueueUrl } = target.outputs;
+  if (!OrderPlacedTopicArn || !FulfilmentQueueUrl || !BillingQueueUrl || !AnalyticsQueueUrl) {
+    console.error(`\n${DEMO_STACK} lacks an output the scenario needs (outputs: ${JSON.stringify(target.outputs)})`);
+    return 1;
+  }
+  console.log(
+    `\nRunning the order scenario on ${DEMO_STACK}: ${fmt(DEMO_ORDERS)} orders published to the order-placed topic, ` +
+      'every tenth large (>= 1,000); fulfilment and billing (raw) must get all, analytics only the large ones',
+  );
+  const report = await runOrderFanOut({
+    sns: local.sns(),
+    sqs: local.sqs(),
+    topicArn: OrderPlacedTopicArn,
+    fulfilmentQueueUrl: FulfilmentQueueUrl,
+    billingQueueUrl: BillingQueueUrl,
+    analyticsQueueUrl: AnalyticsQueueUrl,
+    orders: DEMO_ORDERS,
+  });
+  console.log(
+    `Order scenario: ${fmt(report.published)} orders published, ${fmt(report.large)} large, in ${seconds(report.ms)}`,
+  );
+  console.log(
+    `  ${'queue'.padEnd(12)} ${'expected'.padStart(8)} ${'received'.padStart(8)} ${'lost'.padStart(5)} ${'dupl.'.padStart(5)} ${'misrouted'.padStart(9)} ${'wrong shape'.padStart(11)}`,
+  );
+  for (const q of report.queues) {
+    console.log(
+      `  ${q.queue.padEnd(12)} ${fmt(q.expected).padStart(8)} ${fmt(q.received).padStart(8)} ${fmt(q.lost).padStart(5)} ` +
+        `${fmt(q.duplicates).padStart(5)} ${fmt(q.misrouted).padStart(9)} ${fmt(q.wrongShape).padStart(11)}`,
+    );
+  }
+  return printResult(
+    orderFanOutFailures(report),
+    'every order reached every queue it should, and no other; billing got raw orders, the others the SNS envelope.',
+  );
 }

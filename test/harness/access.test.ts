@@ -14,8 +14,8 @@ import {
   resolveIntrinsics,
   simulateAccess,
   topicPolicyFor,
-} from './access';
-import { logicalId } from './app';
+} from '../../harness/access';
+import { logicalId } from '../../harness/app';
 
 const OTHER_ROLE = 'arn:aws:iam::999999999999:role/Other';
 
