@@ -1,8 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { allowServiceToUseKey } from './private/key-policies';
+import { stackSingleton } from './private/stack-singleton';
 
 const CONSTRUCT_ID = 'DecouplingPatternsAlarmTopic';
 
@@ -21,12 +21,12 @@ export class StackAlarmTopic extends Construct {
    * The alarm topic of the stack that contains `scope`, created on first use.
    */
   public static of(scope: IConstruct): StackAlarmTopic {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(CONSTRUCT_ID);
-    if (existing instanceof StackAlarmTopic) {
-      return existing;
-    }
-    return new StackAlarmTopic(stack, CONSTRUCT_ID);
+    return stackSingleton(
+      scope,
+      CONSTRUCT_ID,
+      (construct): construct is StackAlarmTopic => construct instanceof StackAlarmTopic,
+      (stack, id) => new StackAlarmTopic(stack, id),
+    );
   }
 
   /** The topic alarms notify. */
@@ -45,14 +45,11 @@ export class StackAlarmTopic extends Construct {
     // CloudWatch must be able to encrypt the messages it publishes on alarm; without
     // this statement alarm notifications to an encrypted topic are dropped silently.
     // This is the statement AWS documents; the topic itself decides who may publish.
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishEncrypted',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowServiceToUseKey(this.encryptionKey, {
+      sid: 'AllowCloudWatchAlarmsToPublishEncrypted',
+      servicePrincipal: 'cloudwatch.amazonaws.com',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    });
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'Alarms of cdk-decoupling-patterns constructs',

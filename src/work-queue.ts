@@ -1,13 +1,17 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge, ACKNOWLEDGMENTS } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
+import { FIFO_SUFFIX, resolveFifo, withoutFifoSuffix } from './private/fifo';
+import { grantWithKey } from './private/grants';
 import { generatePhysicalName } from './private/naming';
+import { resolveRemovalPolicy } from './private/removal-policy';
 import {
   invalidProp,
   validateDurationInRange,
@@ -161,7 +165,6 @@ export interface WorkQueueProps {
 }
 
 const SQS_NAME_MAX_LENGTH = 80;
-const FIFO_SUFFIX = '.fifo';
 const DEAD_LETTER_SUFFIX = '-dlq';
 
 /** The share of the dead-letter retention after which waiting messages alarm: redrive them before they expire. */
@@ -216,9 +219,9 @@ export class WorkQueue extends sqs.QueueBase {
   constructor(scope: Construct, id: string, props: WorkQueueProps = {}) {
     super(scope, id);
 
-    const fifo = this.resolveFifo(props);
+    const fifo = resolveFifo(props.fifo, props.queueName);
     validateProps(this, props, fifo);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'SQS queues and KMS keys');
     const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? Duration.days(14);
     const names = this.queueNames(props.queueName, fifo);
@@ -246,11 +249,7 @@ export class WorkQueue extends sqs.QueueBase {
       redrivePermission: sqs.RedrivePermission.BY_QUEUE,
       sourceQueueArns: [Stack.of(this).formatArn({ service: 'sqs', resource: names.queueName })],
     };
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This is the dead-letter queue of the WorkQueue. A redrive policy on it would need a third queue, and that one another, without end.',
-    });
+    acknowledge(this.deadLetterQueue, ACKNOWLEDGMENTS.deadLetterQueueWithoutDeadLetterQueue);
 
     this.queue = new sqs.Queue(this, 'Queue', {
       queueName: names.queueName,
@@ -429,28 +428,15 @@ export class WorkQueue extends sqs.QueueBase {
     return this.deadLetterQueue.metricApproximateAgeOfOldestMessage(props);
   }
 
-  private grantOnQueue(
-    grantee: iam.IGrantable,
-    queue: sqs.Queue,
-    queueActions: string[],
-    keyActions: string[],
-  ): iam.Grant {
-    const grant = iam.Grant.addToPrincipalOrResource({
+  private grantOnQueue(grantee: iam.IGrantable, queue: sqs.Queue, actions: string[], keyActions: string[]): iam.Grant {
+    return grantWithKey({
       grantee,
-      actions: queueActions,
+      actions,
       resourceArns: [queue.queueArn],
       resource: queue,
+      key: this.encryptionKey,
+      keyActions,
     });
-    if (this.encryptionKey && keyActions.length > 0) {
-      return grant.combine(this.encryptionKey.grant(grantee, ...keyActions));
-    }
-    return grant;
-  }
-
-  private resolveFifo(props: WorkQueueProps): boolean {
-    const name = props.queueName;
-    const nameSaysFifo = name !== undefined && !Token.isUnresolved(name) && name.endsWith(FIFO_SUFFIX);
-    return props.fifo ?? nameSaysFifo;
   }
 
   private queueNames(queueName: string | undefined, fifo: boolean): { queueName: string; deadLetterQueueName: string } {
@@ -459,7 +445,7 @@ export class WorkQueue extends sqs.QueueBase {
     if (queueName !== undefined && Token.isUnresolved(queueName)) {
       return { queueName, deadLetterQueueName: generatePhysicalName(this, baseRoom) + DEAD_LETTER_SUFFIX + suffix };
     }
-    const base = queueName !== undefined ? stripSuffix(queueName, FIFO_SUFFIX) : generatePhysicalName(this, baseRoom);
+    const base = queueName !== undefined ? withoutFifoSuffix(queueName) : generatePhysicalName(this, baseRoom);
     return {
       queueName: base + suffix,
       deadLetterQueueName: base.slice(0, baseRoom) + DEAD_LETTER_SUFFIX + suffix,
@@ -548,8 +534,4 @@ function validateProps(scope: Construct, props: WorkQueueProps, fifo: boolean): 
     }
   }
   validateFifoAwareName(scope, 'queueName', props.queueName, { fifo, noun: 'queue', maxLength: SQS_NAME_MAX_LENGTH });
-}
-
-function stripSuffix(value: string, suffix: string): string {
-  return value.endsWith(suffix) ? value.slice(0, -suffix.length) : value;
 }

@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { FIFO_SUFFIX } from './fifo';
 
 /**
  * The one way our constructs reject a prop: the message names the construct path,
@@ -102,5 +103,3 @@ export function validateFifoAwareName(
     );
   }
 }
-
-const FIFO_SUFFIX = '.fifo';

@@ -1,10 +1,10 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { addBlueprints } from '../../app/blueprints';
+import { logicalId, strictApp } from '../../harness/app';
+import { complianceFindings, expectCompliant } from '../../harness/compliance';
 import { BacklogCapacityModel } from '../../src/backlog-capacity-model';
 import { VideoEncodingBlueprint, VideoEncodingBlueprintProps } from '../../src/blueprints/video-encoding-blueprint';
-import { logicalId, strictApp } from '../support/app';
-import { complianceFindings, expectCompliant } from '../support/compliance';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -124,7 +124,7 @@ describe('VideoEncodingBlueprint', () => {
             Sid: 'AllowCloudWatchLogsForTheFlowLogGroup',
             Principal: { Service: 'logs.us-east-1.amazonaws.com' },
             Condition: {
-              ArnEquals: {
+              ArnLike: {
                 'kms:EncryptionContext:aws:logs:arn': {
                   'Fn::Join': [
                     '',

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { Construct } from 'constructs';
+import { allowCloudWatchLogsToUseKey } from '../../private/key-policies';
 import { generatePhysicalName } from '../../private/naming';
 
 /**
@@ -103,20 +104,8 @@ export class IsolatedVpc extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // CloudWatch Logs encrypts with the key on the log group's behalf; the condition limits it to this log group.
-    this.flowLogKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsForTheFlowLogGroup',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnEquals: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:${logGroupName}`,
-          },
-        },
-      }),
-    );
+    // CloudWatch Logs encrypts with the key on the log group's behalf, for this log group only.
+    allowCloudWatchLogsToUseKey(this.flowLogKey, logGroupName, 'AllowCloudWatchLogsForTheFlowLogGroup');
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
       logGroupName,
       encryptionKey: this.flowLogKey,

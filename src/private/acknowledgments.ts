@@ -1,0 +1,98 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * A compliance finding that no configuration can fix, with the reason a reviewer reads. Every
+ * acknowledgment of the library is made through `acknowledge`, and the fixed ones are listed here,
+ * so that the whole list can be read in one place.
+ */
+export interface Acknowledgment {
+  /** The rule ids (granular ids included, e.g. `AwsSolutions-IAM5[Resource::*]`). */
+  readonly ruleIds: string[];
+  /** Why no setting satisfies the rule. */
+  readonly reason: string;
+}
+
+/** Acknowledges the finding on `scope` (and what is below it) only. */
+export function acknowledge(scope: IConstruct, acknowledgment: Acknowledgment): void {
+  for (const id of acknowledgment.ruleIds) {
+    Validations.of(scope).acknowledge({ id, reason: acknowledgment.reason });
+  }
+}
+
+const REPLICATION_PACKS = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+
+/** The acknowledgments shared by several constructs, or worth reading side by side. */
+export const ACKNOWLEDGMENTS = {
+  deadLetterQueueWithoutDeadLetterQueue: {
+    ruleIds: ['Serverless-SQSRedrivePolicy'],
+    reason:
+      'This is a dead-letter queue. A redrive policy on it would need a third queue, and that one another, without end.',
+  },
+  firehoseWithKinesisSource: {
+    ruleIds: ['AwsSolutions-KDF1'],
+    reason:
+      'Firehose does not allow server-side encryption of a delivery stream whose source is a Kinesis data stream; the records are encrypted by the stream, and the objects by the bucket key.',
+  },
+  streamWithCustomerManagedKey: {
+    ruleIds: ['AwsSolutions-KDS3'],
+    reason:
+      'A customer-managed key is chosen on purpose: its policy, rotation and cross-account use are under your control, which the AWS-managed alias/aws/kinesis key does not allow.',
+  },
+  bucketWithoutReplication: {
+    ruleIds: REPLICATION_PACKS.map((pack) => `${pack}-S3BucketReplicationEnabled`),
+    reason:
+      'Replication needs a second bucket, usually in another Region, which this construct does not create; pass a bucket of your own that replicates if you need it.',
+  },
+  amazonMqUserSecret: {
+    ruleIds: [
+      'AwsSolutions-SMG4',
+      'NIST.800.53.R5-SecretsManagerRotationEnabled',
+      'HIPAA.Security-SecretsManagerRotationEnabled',
+    ],
+    reason:
+      'Amazon MQ has no hosted rotation for broker user passwords: a rotated secret would no longer match the password the broker holds. ' +
+      'The password changes by updating the broker with a new secret value, which rotation cannot do.',
+  },
+} satisfies Record<string, Acknowledgment>;
+
+/**
+ * The acknowledgment of an `AwsSolutions-IAM5` finding for exactly one wildcard resource, named as cdk-nag
+ * names it (its granular id), so that no other wildcard is covered.
+ *
+ * @param resource the resource as it stands in the policy (a string with tokens is resolved first)
+ */
+export function wildcardResource(scope: IConstruct, resource: string, reason: string): Acknowledgment {
+  return { ruleIds: [`AwsSolutions-IAM5[Resource::${nagName(Stack.of(scope).resolve(resource))}]`], reason };
+}
+
+/**
+ * A resolved CloudFormation value as cdk-nag writes it into a granular finding id: `Fn::Join` and
+ * `Fn::Sub` flattened, `Ref` as `<Name>`, `Fn::GetAtt` as `<Name.Attribute>`, `${...}` as `<...>`.
+ */
+export function nagName(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  }
+  if (value !== null && typeof value === 'object') {
+    const intrinsic = value as Record<string, any>;
+    if (intrinsic['Fn::Join']) {
+      const [delimiter, items] = intrinsic['Fn::Join'] as [string, unknown[]];
+      return items.map(nagName).join(delimiter);
+    }
+    if (intrinsic['Fn::Sub']) {
+      return nagName(intrinsic['Fn::Sub']);
+    }
+    if (intrinsic['Fn::GetAtt']) {
+      const [resource, attribute] = intrinsic['Fn::GetAtt'] as [unknown, unknown];
+      return `<${nagName(resource)}.${nagName(attribute)}>`;
+    }
+    if (intrinsic['Fn::ImportValue']) {
+      return nagName(intrinsic['Fn::ImportValue']);
+    }
+    if (intrinsic.Ref !== undefined) {
+      return `<${nagName(intrinsic.Ref)}>`;
+    }
+  }
+  return JSON.stringify(value);
+}
