@@ -294,6 +294,22 @@ describe('WorkQueue props', () => {
     expectCompliant(stack);
   });
 
+  test('RETAIN_ON_UPDATE_OR_DELETE is passed through to both queues and the key', () => {
+    const stack = strictStack();
+    new WorkQueue(stack, 'Q', {
+      encryption: WorkQueueEncryption.KMS,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    const template = Template.fromStack(stack);
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    const key = template.findResources('AWS::KMS::Key', { Properties: { Description: 'Encrypts the queues of Stack/Q' } });
+    expect(queues).toHaveLength(2);
+    expect(Object.keys(key)).toHaveLength(1);
+    for (const resource of [...queues, ...Object.values(key)]) {
+      expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
+    }
+  });
+
   test('the removal policy applies to both queues and to the key created for them', () => {
     const stack = strictStack();
     new WorkQueue(stack, 'Q', { encryption: WorkQueueEncryption.KMS, removalPolicy: RemovalPolicy.DESTROY });
@@ -497,6 +513,16 @@ describe('WorkQueue metrics', () => {
 
 describe('WorkQueue rejects bad input at synth', () => {
   const cases: Array<[string, () => object, RegExp]> = [
+    [
+      'removalPolicy SNAPSHOT (CloudFormation cannot snapshot queues or keys)',
+      () => ({ removalPolicy: RemovalPolicy.SNAPSHOT }),
+      /\[Stack\/Q\] removalPolicy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: CloudFormation cannot snapshot SQS queues and KMS keys, got "RemovalPolicy.SNAPSHOT"/,
+    ],
+    [
+      'removalPolicy that is not a RemovalPolicy (a JavaScript caller)',
+      () => ({ removalPolicy: 'delete' }),
+      /\[Stack\/Q\] removalPolicy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, got "delete"/,
+    ],
     [
       'maxReceiveCount 0',
       () => ({ maxReceiveCount: 0 }),
