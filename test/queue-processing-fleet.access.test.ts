@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
 import {
   AccessRequest,
@@ -230,6 +232,119 @@ describe("the alarm topic's key", () => {
       resource: f.alarmKey.arn,
       resourcePolicy: f.alarmKey.policy,
       context: { 'aws:PrincipalArn': AUTO_SCALING_SERVICE_ROLE },
+    });
+  });
+});
+
+/**
+ * The same proofs for queues that are not WorkQueues: an sqs.Queue of the app with its own key, whose
+ * consume grant is aws-cdk-lib's, and an imported queue with an imported key (identity policies only:
+ * its queue and key policies are not in this template).
+ */
+describe('on a queue that is not a WorkQueue', () => {
+  const IMPORTED_QUEUE = `arn:aws:sqs:us-east-1:${ACCOUNT}:render-jobs`;
+  const IMPORTED_KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  /** The imported key's policy, assumed to be KMS's default: the account's IAM policies decide. */
+  const DEFAULT_KEY_POLICY = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+    ],
+  };
+  const importedKey = { arn: IMPORTED_KEY, policy: DEFAULT_KEY_POLICY };
+  let g: Awaited<ReturnType<typeof otherQueues>>;
+
+  async function otherQueues() {
+    const stack = strictStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      availabilityZones: ['us-east-1a'],
+      privateSubnetIds: ['subnet-0a1b2c3d4e5f60711'],
+      privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60711'],
+    });
+    const key = new kms.Key(stack, 'JobsKey', { enableKeyRotation: true });
+    const plain = new sqs.Queue(stack, 'Plain', { encryptionMasterKey: key, enforceSSL: true });
+    const neighbour = new sqs.Queue(stack, 'Neighbour', { encryptionMasterKey: key, enforceSSL: true });
+    const imported = sqs.Queue.fromQueueAttributes(stack, 'Imported', {
+      queueArn: IMPORTED_QUEUE,
+      keyArn: IMPORTED_KEY,
+    });
+    const onPlain = new QueueProcessingFleet(stack, 'OnPlain', { queue: plain, vpc, backlogPerInstanceTarget: 5 });
+    const onImported = new QueueProcessingFleet(stack, 'OnImported', {
+      queue: imported,
+      vpc,
+      backlogPerInstanceTarget: 5,
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const arn = (construct: IConstruct) =>
+      resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] }, template);
+    const role = async (fleet: QueueProcessingFleet) => ({
+      arn: await arn(fleet.role),
+      policies: await identityPoliciesFor(template, logicalId(fleet.role)),
+    });
+    return {
+      plain: { arn: await arn(plain), policy: await queuePolicyFor(template, logicalId(plain)) },
+      neighbour: { arn: await arn(neighbour), policy: await queuePolicyFor(template, logicalId(neighbour)) },
+      key: { arn: await arn(key), policy: await keyPolicyFor(template, logicalId(key)) },
+      onPlain: await role(onPlain),
+      onImported: await role(onImported),
+    };
+  }
+
+  beforeAll(async () => {
+    g = await otherQueues();
+  });
+
+  const as = (
+    worker: { arn: string; policies: object[] },
+    action: string,
+    target: { arn: string; policy?: object },
+  ) => ({
+    principal: worker.arn,
+    action,
+    resource: target.arn,
+    resourcePolicy: target.policy,
+    identityPolicies: worker.policies,
+  });
+  const others = ALL_SQS_ACTIONS.filter(
+    (action) => ![...CONSUME, ...READ_QUEUE].includes(action) && action !== 'sqs:ListQueues',
+  );
+
+  describe('an sqs.Queue of the app', () => {
+    test.each([...CONSUME, ...READ_QUEUE])('may %s', async (action) => {
+      await expectAllowed(as(g.onPlain, action, g.plain));
+    });
+
+    test.each(others)('%s is denied', async (action) => {
+      await expectDenied(as(g.onPlain, action, g.plain));
+    });
+
+    test('may decrypt with its key, not encrypt', async () => {
+      await expectAllowed(as(g.onPlain, 'kms:Decrypt', g.key));
+      await expectDenied(as(g.onPlain, 'kms:GenerateDataKey', g.key));
+    });
+
+    test('may not consume another queue, even one with the same key', async () => {
+      await expectDenied(as(g.onPlain, 'sqs:ReceiveMessage', g.neighbour));
+    });
+  });
+
+  describe('an imported queue', () => {
+    test.each([...CONSUME, ...READ_QUEUE])('may %s', async (action) => {
+      await expectAllowed(as(g.onImported, action, { arn: IMPORTED_QUEUE }));
+    });
+
+    test.each(others)('%s is denied', async (action) => {
+      await expectDenied(as(g.onImported, action, { arn: IMPORTED_QUEUE }));
+    });
+
+    test('may decrypt with its key, not encrypt', async () => {
+      await expectAllowed(as(g.onImported, 'kms:Decrypt', importedKey));
+      await expectDenied(as(g.onImported, 'kms:GenerateDataKey', importedKey));
+    });
+
+    test('may not consume the queue of the other fleet', async () => {
+      await expectDenied(as(g.onImported, 'sqs:ReceiveMessage', g.plain));
     });
   });
 });

@@ -3,8 +3,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { logicalId, strictStack } from '../harness/app';
-import { expectCompliant } from '../harness/compliance';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { logicalId, strictApp, strictStack } from '../harness/app';
+import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { QueueProcessingFleet, QueueProcessingFleetProps } from '../src/queue-processing-fleet';
 import { StackAlarmTopic } from '../src/stack-alarm-topic';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
@@ -326,8 +327,22 @@ describe('QueueProcessingFleet defaults', () => {
         Match.objectLike({ Id: 'm2', MetricStat: Match.objectLike({ Stat: 'Average', Period: 60 }) }),
       ],
     });
-    expect(fleet.alarms).toEqual([fleet.backlogPerInstanceAlarm]);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 4); // 2 of the WorkQueue, zero-to-one, falling behind
+  });
+
+  test('alarms lists both alarms the fleet made: falling behind (notifies) and out of zero (scales, notifies nobody)', () => {
+    expect(fleet.alarms.map((alarm) => alarm.node.path)).toEqual([
+      'Stack/Fleet/BacklogPerInstanceAlarm',
+      'Stack/Fleet/ScaleOutFromZeroAlarm',
+    ]);
+    expect(fleet.alarms[0]).toBe(fleet.backlogPerInstanceAlarm);
+    expect(fleet.alarms[1]).toBe(fleet.scaleOutFromZeroAlarm);
+    const outOfZero = template.toJSON().Resources[logicalId(fleet.scaleOutFromZeroAlarm!)].Properties;
+    expect(outOfZero.AlarmActions).toEqual([{ Ref: logicalId(fleet.scaleOutFromZeroAction!) }]);
+    expect(outOfZero.OKActions).toBeUndefined();
+    expect(outOfZero.InsufficientDataActions).toBeUndefined();
+    // Not one of the queue's alarms: only what the fleet itself made.
+    expect(fleet.alarms).not.toContain(queue.deadLetterQueueNotEmptyAlarm);
   });
 
   test("the alarm topic's key lets EC2 Auto Scaling's service-linked role encrypt the notifications", () => {
@@ -423,6 +438,7 @@ describe('QueueProcessingFleet with every prop set', () => {
     });
     expect(fleet.scaleOutFromZeroAction).toBeUndefined();
     expect(fleet.scaleOutFromZeroAlarm).toBeUndefined();
+    expect(fleet.alarms.map((alarm) => alarm.node.path)).toEqual(['Stack/Encoders/BacklogPerInstanceAlarm']);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 25,
       AlarmActions: [{ Ref: logicalId(pager) }],
@@ -727,8 +743,299 @@ describe('QueueProcessingFleet rejects bad input at synth', () => {
     ).not.toThrow();
   });
 
+  test('with a token target the falling-behind alarm is on the target itself, and says so', () => {
+    const { stack, fleet } = fleetStack({
+      acceptableLatency: undefined,
+      processingTimePerMessage: undefined,
+      backlogPerInstanceTarget: Lazy.number({ produce: () => 7 }),
+    });
+    const alarm = Template.fromStack(stack).toJSON().Resources[logicalId(fleet.backlogPerInstanceAlarm)].Properties;
+    expect(alarm.Threshold).toBe(7);
+    expect(alarm.AlarmDescription).toMatch(
+      /^The backlog per instance of Stack\/Fleet stayed above its target for 15 minutes/,
+    );
+  });
+
   test('a token minCapacity keeps the zero-to-one policy, which is harmless above zero', () => {
     const { fleet } = fleetStack({ minCapacity: Lazy.number({ produce: () => 2 }) });
     expect(fleet.scaleOutFromZeroAction).toBeDefined();
   });
+});
+
+describe('QueueProcessingFleet drains any sqs.IQueue', () => {
+  const CONSUME_ACTIONS = [
+    'sqs:ReceiveMessage',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueUrl',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+  ];
+
+  /** The statements of the fleet's consume policy, as synthesized. */
+  function consumeStatements(stack: Stack, fleet: QueueProcessingFleet): unknown[] {
+    return Template.fromStack(stack).toJSON().Resources[logicalId(fleet.consumePolicy)].Properties.PolicyDocument
+      .Statement;
+  }
+
+  describe('an sqs.Queue of the app, with a customer-managed key', () => {
+    const stack = strictStack();
+    const key = new kms.Key(stack, 'JobsKey', { enableKeyRotation: true });
+    const jobs = new sqs.Queue(stack, 'Jobs', {
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      visibilityTimeout: Duration.minutes(10),
+    });
+    const fleet = new QueueProcessingFleet(stack, 'Fleet', {
+      queue: jobs,
+      vpc: importedVpc(stack),
+      acceptableLatency: Duration.minutes(30),
+      processingTimePerMessage: Duration.minutes(3),
+    });
+
+    test("consume is aws-cdk-lib's own grant: the five SQS actions on the queue and kms:Decrypt on its key, no wildcard", () => {
+      expect(fleet.queue).toBe(jobs);
+      expect(consumeStatements(stack, fleet)).toEqual([
+        { Effect: 'Allow', Action: CONSUME_ACTIONS, Resource: { 'Fn::GetAtt': [logicalId(jobs), 'Arn'] } },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalId(key), 'Arn'] } },
+      ]);
+      Template.fromStack(stack).resourceCountIs('AWS::IAM::Policy', 0);
+    });
+
+    test('the scaling metric, the out-of-zero alarm and the environment file name the queue', () => {
+      const template = Template.fromStack(stack);
+      const queueName = { 'Fn::GetAtt': [logicalId(jobs), 'QueueName'] };
+      template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+        TargetTrackingConfiguration: Match.objectLike({
+          TargetValue: 10,
+          CustomizedMetricSpecification: {
+            Metrics: Match.arrayWith([
+              Match.objectLike({
+                MetricStat: Match.objectLike({
+                  Metric: Match.objectLike({ Dimensions: [{ Name: 'QueueName', Value: queueName }] }),
+                }),
+              }),
+            ]),
+          },
+        }),
+      });
+      expect(JSON.stringify(stack.resolve(fleet.userData.render()))).toContain(
+        JSON.stringify({ Ref: logicalId(jobs) }),
+      );
+    });
+
+    test('the fleet adds no compliance finding: the only ones are the plain queue’s own (it has no dead-letter queue)', () => {
+      expect(complianceFindings(stack).map((finding) => `${finding.path} ${finding.rule}`)).toEqual([
+        'Stack/Jobs/Resource AwsSolutions-SQS3',
+        'Stack/Jobs/Resource Serverless-SQSRedrivePolicy',
+      ]);
+    });
+
+    test("processingTimePerMessage is checked against the L1's visibility timeout", () => {
+      const other = strictStack();
+      const queue = new sqs.Queue(other, 'Jobs', { visibilityTimeout: Duration.minutes(1) });
+      expect(
+        () =>
+          new QueueProcessingFleet(other, 'Fleet', {
+            queue,
+            vpc: importedVpc(other),
+            acceptableLatency: Duration.hours(1),
+            processingTimePerMessage: Duration.minutes(2),
+          }),
+      ).toThrow(
+        /\[Stack\/Fleet\] processingTimePerMessage must be shorter than the queue's visibility timeout \(1 minute\), .*, got 2 minutes/,
+      );
+    });
+
+    test("with no visibility timeout set, against SQS's 30 seconds", () => {
+      const other = strictStack();
+      const queue = new sqs.Queue(other, 'Jobs');
+      expect(
+        () =>
+          new QueueProcessingFleet(other, 'Fleet', {
+            queue,
+            vpc: importedVpc(other),
+            acceptableLatency: Duration.minutes(5),
+            processingTimePerMessage: Duration.seconds(30),
+          }),
+      ).toThrow(/processingTimePerMessage must be shorter than the queue's visibility timeout \(30 seconds\)/);
+    });
+
+    test('with a token visibility timeout, not at all', () => {
+      const other = strictStack();
+      const queue = new sqs.Queue(other, 'Jobs', {
+        visibilityTimeout: Duration.seconds(Lazy.number({ produce: () => 1 })),
+      });
+      expect(
+        () =>
+          new QueueProcessingFleet(other, 'Fleet', {
+            queue,
+            vpc: importedVpc(other),
+            acceptableLatency: Duration.hours(1),
+            processingTimePerMessage: Duration.minutes(10),
+          }),
+      ).not.toThrow();
+    });
+  });
+
+  describe('an imported queue with its key', () => {
+    const stack = strictStack();
+    const queueArn = 'arn:aws:sqs:us-east-1:123456789012:render-jobs';
+    const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const jobs = sqs.Queue.fromQueueAttributes(stack, 'Jobs', { queueArn, keyArn });
+    // Its visibility timeout is unknown here, so a processing time of an hour cannot be checked.
+    const fleet = new QueueProcessingFleet(stack, 'Fleet', {
+      queue: jobs,
+      vpc: importedVpc(stack),
+      acceptableLatency: Duration.hours(10),
+      processingTimePerMessage: Duration.hours(1),
+    });
+    const template = Template.fromStack(stack);
+
+    test('skips the visibility-timeout check and takes its target from latency ÷ processing time', () => {
+      expect(fleet.backlogPerInstanceTarget).toBe(10);
+    });
+
+    test('consume: the five SQS actions on the queue ARN and kms:Decrypt on the key ARN, nothing else', () => {
+      expect(consumeStatements(stack, fleet)).toEqual([
+        { Effect: 'Allow', Action: CONSUME_ACTIONS, Resource: queueArn },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn },
+      ]);
+    });
+
+    test('the scaling metric and the environment file use the name and URL derived from the ARN', () => {
+      template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+        TargetTrackingConfiguration: Match.objectLike({
+          CustomizedMetricSpecification: {
+            Metrics: Match.arrayWith([
+              Match.objectLike({
+                MetricStat: Match.objectLike({
+                  Metric: Match.objectLike({ Dimensions: [{ Name: 'QueueName', Value: 'render-jobs' }] }),
+                }),
+              }),
+            ]),
+          },
+        }),
+      });
+      expect(JSON.stringify(stack.resolve(fleet.userData.render()))).toContain('QUEUE_URL=https://sqs.us-east-1.');
+      expect(JSON.stringify(stack.resolve(fleet.userData.render()))).toContain('/123456789012/render-jobs');
+    });
+
+    test('passes the five compliance packs and the CloudFormation validator', () => {
+      expectCompliant(stack);
+    });
+  });
+
+  test('an imported queue without a key: consume on the queue only', () => {
+    const stack = strictStack();
+    const queue = sqs.Queue.fromQueueArn(stack, 'Jobs', 'arn:aws:sqs:us-east-1:123456789012:plain');
+    const fleet = new QueueProcessingFleet(stack, 'Fleet', {
+      queue,
+      vpc: importedVpc(stack),
+      backlogPerInstanceTarget: 4,
+    });
+    expect(consumeStatements(stack, fleet)).toEqual([
+      { Effect: 'Allow', Action: CONSUME_ACTIONS, Resource: 'arn:aws:sqs:us-east-1:123456789012:plain' },
+    ]);
+  });
+});
+
+describe("the Auto Scaling statement in the alarm topic's key policy", () => {
+  const statementsOf = (stack: Stack, key: kms.IKey) =>
+    (Template.fromStack(stack).toJSON().Resources[logicalId(key)].Properties.KeyPolicy.Statement as any[]).filter(
+      (statement) => statement.Sid === 'AllowAutoScalingNotifications',
+    );
+
+  test('three fleets on one given topic: the key policy holds the statement exactly once', () => {
+    const stack = strictStack();
+    const vpc = importedVpc(stack);
+    const key = new kms.Key(stack, 'PagerKey', { enableKeyRotation: true });
+    const pager = new sns.Topic(stack, 'Pager', { masterKey: key, enforceSSL: true });
+    const queue = new WorkQueue(stack, 'Jobs', { alarmTopic: pager });
+    for (const id of ['A', 'B', 'C']) {
+      new QueueProcessingFleet(stack, id, { queue, vpc, backlogPerInstanceTarget: 5, alarmTopic: pager });
+    }
+    expect(statementsOf(stack, key)).toHaveLength(1);
+  });
+
+  test('two apps do not influence each other: each key gets its statement, and synthesizing again changes nothing', () => {
+    const build = () => {
+      const { stack } = fleetStack();
+      return { stack, key: StackAlarmTopic.of(stack).encryptionKey };
+    };
+    const first = build();
+    const second = build();
+    expect(first.stack.node.root).not.toBe(second.stack.node.root);
+    expect(statementsOf(first.stack, first.key)).toHaveLength(1);
+    expect(statementsOf(second.stack, second.key)).toHaveLength(1);
+    // A third app built after both were synthesized still gets its own.
+    const third = build();
+    expect(statementsOf(third.stack, third.key)).toHaveLength(1);
+    expect(statementsOf(first.stack, first.key)).toEqual(statementsOf(third.stack, third.key));
+  });
+
+  test('two stacks of one app, each with its own stack alarm topic: one statement in each key', () => {
+    const app = strictApp();
+    const stacks = ['One', 'Two'].map((id) => {
+      const stack = new Stack(app, id, { env: { account: '123456789012', region: 'us-east-1' } });
+      const queue = new WorkQueue(stack, 'Jobs');
+      new QueueProcessingFleet(stack, 'Fleet', { queue, vpc: importedVpc(stack), backlogPerInstanceTarget: 5 });
+      new QueueProcessingFleet(stack, 'Other', { queue, vpc: importedVpc2(stack), backlogPerInstanceTarget: 5 });
+      return stack;
+    });
+    for (const stack of stacks) {
+      expect(statementsOf(stack, StackAlarmTopic.of(stack).encryptionKey)).toHaveLength(1);
+    }
+  });
+});
+
+/** A second imported VPC in the same stack, under its own id. */
+function importedVpc2(stack: Stack): ec2.IVpc {
+  return ec2.Vpc.fromVpcAttributes(stack, 'Vpc2', {
+    vpcId: 'vpc-0a1b2c3d4e5f60719',
+    availabilityZones: ['us-east-1a'],
+    privateSubnetIds: ['subnet-0a1b2c3d4e5f60741'],
+    privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60741'],
+  });
+}
+
+describe('QueueProcessingFleet in an environment-agnostic stack', () => {
+  const stack = new Stack(strictApp(), 'S');
+  const queue = new WorkQueue(stack, 'Jobs', { visibilityTimeout: Duration.minutes(5) });
+  const fleet = new QueueProcessingFleet(stack, 'Fleet', {
+    queue,
+    vpc: importedVpc(stack),
+    acceptableLatency: Duration.seconds(10),
+    processingTimePerMessage: Duration.millis(100),
+  });
+
+  test('the ARNs take the region and account from the deployment', () => {
+    const policy = Template.fromStack(stack).toJSON().Resources[logicalId(fleet.scaleInProtectionPolicy)];
+    expect(policy.Properties.PolicyDocument.Statement[0].Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':autoscaling:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:autoScalingGroup:*:autoScalingGroupName/${fleet.autoScalingGroupName}`,
+        ],
+      ],
+    });
+  });
+
+  test('passes the five compliance packs and the CloudFormation validator', () => {
+    expectCompliant(stack);
+  });
+});
+
+test('metricBacklogPerInstance takes the options of a math expression', () => {
+  const { fleet } = fleetStack();
+  const metric = fleet.metricBacklogPerInstance({ period: Duration.minutes(5), label: 'Backlog' });
+  expect(metric.period.toSeconds()).toBe(300);
+  expect(metric.label).toBe('Backlog');
+  expect(fleet.metricBacklogPerInstance().period.toSeconds()).toBe(60);
+  expect(fleet.metricBacklogPerInstance().label).toBe('Backlog per instance');
 });

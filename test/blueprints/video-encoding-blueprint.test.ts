@@ -154,6 +154,17 @@ describe('VideoEncodingBlueprint', () => {
     expect(userData).toContain('systemctl enable --now encoding-worker');
   });
 
+  test("the encoders' alarms: falling behind notifies the stack's alarm topic, out of zero only scales", () => {
+    expect(stack.encoders.alarms.map((alarm) => alarm.node.path)).toEqual([
+      'VideoEncodingBlueprint/Encoders/BacklogPerInstanceAlarm',
+      'VideoEncodingBlueprint/Encoders/ScaleOutFromZeroAlarm',
+    ]);
+    const resources = template.toJSON().Resources;
+    const [fallingBehind, outOfZero] = stack.encoders.alarms.map((alarm) => resources[logicalId(alarm)].Properties);
+    expect(fallingBehind.AlarmActions).toEqual([{ Ref: logicalId(stack.encoders.alarmTopic) }]);
+    expect(outOfZero.AlarmActions).toEqual([{ Ref: logicalId(stack.encoders.scaleOutFromZeroAction!) }]);
+  });
+
   test('outputs the queue URLs, the group name and the alarm topic', () => {
     expect(Object.keys(template.toJSON().Outputs)).toEqual([
       'JobQueueUrl',
