@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, CfnParameter, NestedStack, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { App, Aws, CfnCondition, CfnParameter, Fn, NestedStack, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -221,6 +221,32 @@ describe('AmazonMQChecks on non-compliant brokers', () => {
       'AmazonMQ-LogsEnabled': ['Properties/Logs/General', 'Properties/Logs/Audit'],
       'AmazonMQ-NoPlainTextPassword': ['Properties/Users/1/Password'],
     });
+  });
+
+  test('a property the rule cannot read (users behind Fn::If) is reported, and the other brokers are still checked', () => {
+    const { stack, secret, key } = stackWithSecret();
+    const condition = new CfnCondition(stack, 'WithUsers', { expression: Fn.conditionEquals('a', 'a') });
+    const users = [{ username: 'admin', password: secret.secretValueFromJson('password').unsafeUnwrap() }];
+    new amazonmq.CfnBroker(stack, 'Conditional', {
+      ...compliantProps(secret, key),
+      users: Fn.conditionIf(condition.logicalId, users, Aws.NO_VALUE),
+    });
+    new amazonmq.CfnBroker(stack, 'Public', { ...compliantProps(secret, key), publiclyAccessible: true });
+    const { violations } = new AmazonMQChecks().validateScope(stack.node.root);
+    expect(
+      violations.map((v) => [
+        v.ruleName,
+        v.description,
+        v.violatingResources.map((r) => [r.constructPath, r.locations]),
+      ]),
+    ).toEqual([
+      [
+        'AmazonMQ-NoPlainTextPassword',
+        expect.stringMatching(/^An Amazon MQ broker user .* \(The rule could not evaluate the broker: .+\)$/),
+        [['Stack/Conditional', ['Properties']]],
+      ],
+      ['AmazonMQ-NotPubliclyAccessible', expect.any(String), [['Stack/Public', ['Properties/PubliclyAccessible']]]],
+    ]);
   });
 
   test('one violation per rule lists every broker that breaks it', () => {

@@ -1,11 +1,12 @@
-import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { logicalId, strictStack } from '../harness/app';
+import { Construct } from 'constructs';
+import { logicalId, strictApp, strictStack } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { AmazonMQChecks } from '../src/amazon-mq-checks';
 import {
@@ -105,7 +106,8 @@ describe('MessageBroker defaults: ActiveMQ active/standby', () => {
             Condition: {
               StringEquals: {
                 'kms:CallerAccount': '123456789012',
-                'kms:ViaService': { 'Fn::Join': ['', ['mq.us-east-1.', { Ref: 'AWS::URLSuffix' }]] },
+                // The region's own domain: known at synth, so no AWS::URLSuffix.
+                'kms:ViaService': 'mq.us-east-1.amazonaws.com',
               },
             },
           }),
@@ -120,7 +122,7 @@ describe('MessageBroker defaults: ActiveMQ active/standby', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Sid: 'AllowCloudWatchLogsForAmazonMQ',
-            Principal: { Service: { 'Fn::Join': ['', ['logs.us-east-1.', { Ref: 'AWS::URLSuffix' }]] } },
+            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
             Condition: {
               ArnLike: {
                 'kms:EncryptionContext:aws:logs:arn': {
@@ -688,9 +690,11 @@ describe('MessageBroker.allowClientsFrom', () => {
   test('rejects a protocol the engine does not offer, and an empty list', () => {
     const { mq, app } = fixture({ engine: MessageBrokerEngine.RABBITMQ_3_13 });
     expect(() => mq.allowClientsFrom(app, [MessageBrokerProtocol.OPENWIRE])).toThrow(
-      '[Stack/Broker] protocols must be protocols RABBITMQ offers (AMQP, WEB_CONSOLE), got "OPENWIRE"',
+      '[Stack/Broker] allowClientsFrom protocols must be protocols RABBITMQ offers (AMQP, WEB_CONSOLE), got "OPENWIRE"',
     );
-    expect(() => mq.allowClientsFrom(app, [])).toThrow(/protocols must name at least one protocol/);
+    expect(() => mq.allowClientsFrom(app, [])).toThrow(
+      '[Stack/Broker] allowClientsFrom protocols must name at least one protocol (or be omitted), got "[]"',
+    );
   });
 });
 
@@ -770,10 +774,18 @@ describe('MessageBroker.addUser', () => {
     expect(act).toThrow(error);
   });
 
-  test('skips validation of tokens', () => {
+  test('skips validation of tokens in the options', () => {
     const mq = broker(strictStack());
-    expect(() => mq.addUser(Lazy.string({ produce: () => 'x' }))).not.toThrow();
     expect(() => mq.addUser('app', { passwordLength: Token.asNumber({ Ref: 'Length' }) })).not.toThrow();
+    expect(() => mq.addUser('other', { groups: [Lazy.string({ produce: () => 'x' })] })).not.toThrow();
+  });
+
+  test('refuses a user name that is a token: it is the id of the secret, which would become a counter', () => {
+    const mq = broker(strictStack());
+    expect(() => mq.addUser(Lazy.string({ produce: () => 'x' }))).toThrow(
+      /^\[Stack\/Broker\] addUser username must be known at synth: it is the id of the user's secret \(Users\/<username>\), got "\$\{Token\[TOKEN\.\d+\]\}"$/,
+    );
+    expect(mq.node.tryFindChild('Users')).toBeUndefined();
   });
 });
 
@@ -903,13 +915,19 @@ describe('MessageBroker rejects bad input at synth', () => {
     );
   });
 
-  test('a selection the VPC cannot satisfy', () => {
+  test('a subnet type the VPC does not have is refused before the VPC is asked', () => {
     expect(make({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(
-      /\[Stack\/Broker\] vpcSubnets must select subnets of the VPC \(.*\), got "the selection"/,
+      '[Stack/Broker] vpcSubnets.subnetType must be a type of subnet the VPC has (Private), got "Public"',
     );
   });
 
-  test('subnets whose zone is unknown', () => {
+  test('a subnet group name the VPC does not have: aws-cdk-lib says which names it has', () => {
+    expect(make({ vpcSubnets: { subnetGroupName: 'Brokers' } })).toThrow(
+      /There are no subnet groups with name 'Brokers' in this VPC. Available names:/,
+    );
+  });
+
+  test('subnets whose zone is unknown: aws-cdk-lib says how to import them, and nothing is created', () => {
     const stack = strictStack();
     expect(
       () =>
@@ -918,8 +936,10 @@ describe('MessageBroker rejects bad input at synth', () => {
           vpcSubnets: { subnets: [ec2.Subnet.fromSubnetId(stack, 'S', 'subnet-x')] },
         }),
     ).toThrow(
-      '[Stack/Broker] vpcSubnets must be subnets whose Availability Zone is known (import them with ec2.Subnet.fromSubnetAttributes), got "subnet-x"',
+      "You cannot reference a Subnet's availability zone if it was not supplied. Add the availabilityZone when importing using Subnet.fromSubnetAttributes()",
     );
+    // Refused before any resource: the subnets come first.
+    expect(stack.node.findChild('Broker').node.children).toEqual([]);
   });
 
   test.each<[string, Partial<MessageBrokerProps>, RegExp | string]>([
@@ -1035,6 +1055,17 @@ describe('MessageBroker rejects bad input at synth', () => {
       { connectionCountAlarmThreshold: 0 },
       '[Stack/Broker] connectionCountAlarmThreshold must be an integer between 1 and 1,000,000, got 0',
     ],
+    [
+      'removalPolicy SNAPSHOT (Amazon MQ brokers have no snapshots)',
+      { removalPolicy: RemovalPolicy.SNAPSHOT },
+      '[Stack/Broker] removalPolicy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: ' +
+        'CloudFormation cannot snapshot Amazon MQ brokers, their log groups, secrets or KMS keys, got "RemovalPolicy.SNAPSHOT"',
+    ],
+    [
+      'a removalPolicy that is not a RemovalPolicy (a JavaScript caller)',
+      { removalPolicy: 'delete' as RemovalPolicy },
+      '[Stack/Broker] removalPolicy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, got "delete"',
+    ],
   ])('%s', (_name, props, error) => {
     expect(make(props)).toThrow(error);
   });
@@ -1055,5 +1086,254 @@ describe('MessageBroker rejects bad input at synth', () => {
         connectionCountAlarmThreshold: Token.asNumber({ Ref: 'Threshold' }),
       }),
     ).not.toThrow();
+  });
+});
+
+describe('MessageBroker removalPolicy', () => {
+  /** DeletionPolicy and UpdateReplacePolicy of every stateful resource the broker created, by type. */
+  function policies(stack: Stack): Record<string, string[][]> {
+    const template = Template.fromStack(stack);
+    const result: Record<string, string[][]> = {};
+    for (const type of [
+      'AWS::AmazonMQ::Broker',
+      'AWS::KMS::Key',
+      'AWS::SecretsManager::Secret',
+      'AWS::Logs::LogGroup',
+    ]) {
+      result[type] = Object.entries(template.findResources(type))
+        .filter(([id]) => id.startsWith('Broker'))
+        .map(([, resource]) => [resource.DeletionPolicy, resource.UpdateReplacePolicy]);
+    }
+    return result;
+  }
+
+  test('RETAIN_ON_UPDATE_OR_DELETE reaches the broker, its key, every user secret and both log groups', () => {
+    const stack = strictStack();
+    const mq = broker(stack, { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+    mq.addUser('orders-app');
+    const retained = ['RetainExceptOnCreate', 'Retain'];
+    expect(policies(stack)).toEqual({
+      'AWS::AmazonMQ::Broker': [retained],
+      'AWS::KMS::Key': [retained],
+      'AWS::SecretsManager::Secret': [retained, retained],
+      'AWS::Logs::LogGroup': [retained, retained],
+    });
+    expectCompliant(stack);
+  });
+
+  test('DESTROY reaches the key the broker creates, and the secret of a user added later', () => {
+    const stack = strictStack();
+    const mq = broker(stack, { removalPolicy: RemovalPolicy.DESTROY });
+    mq.addUser('orders-app');
+    const deleted = ['Delete', 'Delete'];
+    expect(policies(stack)).toEqual({
+      'AWS::AmazonMQ::Broker': [deleted],
+      'AWS::KMS::Key': [deleted],
+      'AWS::SecretsManager::Secret': [deleted, deleted],
+      'AWS::Logs::LogGroup': [deleted, deleted],
+    });
+  });
+});
+
+describe('MessageBroker alarms', () => {
+  test.each<[string, Partial<MessageBrokerProps>]>([
+    ['ActiveMQ active/standby', {}],
+    ['ActiveMQ single instance', { highAvailability: false }],
+    ['RabbitMQ cluster', { engine: MessageBrokerEngine.RABBITMQ_3_13 }],
+    ['RabbitMQ 4 single instance', { engine: MessageBrokerEngine.RABBITMQ_4_2, highAvailability: false }],
+  ])('alarms lists every alarm the %s broker made, in a copy', (_name, props) => {
+    const stack = strictStack();
+    const mq = broker(stack, props);
+    const made = mq.node.findAll().filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm);
+    expect(made).toHaveLength(4);
+    expect(new Set(mq.alarms)).toEqual(new Set(made));
+    mq.alarms.pop();
+    expect(mq.alarms).toHaveLength(4);
+  });
+
+  test('each alarm keeps its construct id, so its logical id, whatever the engine', () => {
+    for (const engine of [MessageBrokerEngine.ACTIVEMQ_5_19, MessageBrokerEngine.RABBITMQ_3_13]) {
+      const mq = broker(strictStack(), { engine });
+      expect(mq.alarms.map((alarm) => alarm.node.id)).toEqual([
+        'CpuUtilizationAlarm',
+        'MemoryUsageAlarm',
+        'StorageUsageAlarm',
+        'ConnectionCountAlarm',
+      ]);
+      expect(mq.alarms).toEqual([
+        mq.cpuUtilizationAlarm,
+        mq.memoryUsageAlarm,
+        mq.storageUsageAlarm,
+        mq.connectionCountAlarm,
+      ]);
+    }
+  });
+
+  test('the connection alarm of a RabbitMQ 4 single instance (mq.m7g.medium) defaults to 80', () => {
+    const stack = strictStack();
+    broker(stack, { engine: MessageBrokerEngine.RABBITMQ_4_2, highAvailability: false });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ConnectionCount',
+      Threshold: 80,
+    });
+  });
+});
+
+describe('MessageBroker user ids', () => {
+  test('the Users namespace is created on first use', () => {
+    const mq = broker(strictStack());
+    expect(mq.node.tryFindChild('Users')).toBeUndefined();
+    mq.addUser('app');
+    expect(mq.node.findChild('Users').node.children.map((c) => c.node.id)).toEqual(['app']);
+    expect(mq.adminSecret.node.path).toBe('Stack/Broker/AdminSecret');
+  });
+
+  test('removing a user renames no other user, and the administrator keeps its secret', () => {
+    const withThree = strictStack();
+    const three = broker(withThree);
+    const [, , reporting] = ['orders-app', 'billing-app', 'reporting'].map((name) => three.addUser(name));
+    const withTwo = strictStack();
+    const two = broker(withTwo);
+    const [, reportingAgain] = ['orders-app', 'reporting'].map((name) => two.addUser(name));
+    expect(logicalId(reportingAgain)).toBe(logicalId(reporting));
+    expect(logicalId(two.adminSecret)).toBe(logicalId(three.adminSecret));
+  });
+
+  test('a broker takes at most 250 users, the administrator included', () => {
+    const mq = broker(strictStack());
+    for (let i = 1; i < 250; i++) {
+      mq.addUser(`user-${i}`);
+    }
+    expect(() => mq.addUser('one-too-many')).toThrow(
+      '[Stack/Broker] addUser cannot add more than 250 users to a broker, got "one-too-many"',
+    );
+  });
+});
+
+describe('the Amazon MQ logs resource policy', () => {
+  test('the brokers of one stack share one policy, with a statement for each, which each broker waits for', () => {
+    const stack = strictStack();
+    const vpc = importedVpc(stack);
+    new MessageBroker(stack, 'Orders', { vpc, brokerName: 'orders' });
+    new MessageBroker(stack, 'Billing', { vpc, brokerName: 'billing' });
+    const template = Template.fromStack(stack);
+    const policies = template.findResources('AWS::Logs::ResourcePolicy');
+    expect(Object.keys(policies)).toHaveLength(1);
+    const [policyId, policy] = Object.entries(policies)[0];
+    expect(policyId).toMatch(/^DecouplingPatternsAmazonMqLogsPolicy/);
+    const document = JSON.stringify(policy.Properties.PolicyDocument);
+    expect(document).toContain('broker:orders:*');
+    expect(document).toContain('broker:billing:*');
+    expect(document.match(/logs:PutLogEvents/g)).toHaveLength(2);
+    for (const resource of Object.values(template.findResources('AWS::AmazonMQ::Broker'))) {
+      expect(resource.DependsOn).toContain(policyId);
+    }
+  });
+
+  test('brokers of two stacks get a policy each', () => {
+    const app = strictApp();
+    const env = { account: '123456789012', region: 'us-east-1' };
+    const stacks = ['One', 'Two'].map((name) => new Stack(app, name, { env }));
+    stacks.forEach((stack) => broker(stack));
+    for (const stack of stacks) {
+      Template.fromStack(stack).resourceCountIs('AWS::Logs::ResourcePolicy', 1);
+    }
+  });
+
+  test('a construct of yours with its reserved id is refused with a clear error', () => {
+    const stack = strictStack();
+    new Construct(stack, 'DecouplingPatternsAmazonMqLogsPolicy');
+    expect(() => broker(stack)).toThrow(
+      '[Stack] the construct id "DecouplingPatternsAmazonMqLogsPolicy" is reserved by cdk-decoupling-patterns for a stack-wide construct; rename your construct',
+    );
+  });
+});
+
+describe('MessageBroker in an environment-agnostic stack', () => {
+  test.each([MessageBrokerEngine.ACTIVEMQ_5_19, MessageBrokerEngine.RABBITMQ_3_13])(
+    '%s synthesizes strictly and compliant, with service names of the deploy-time region',
+    (engine) => {
+      const stack = new Stack(strictApp(), 'S');
+      const mq = broker(stack, { engine });
+      const template = Template.fromStack(stack);
+      const regional = (service: string) => ({
+        'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+      });
+      const statements = Match.arrayWith([
+        Match.objectLike({ Sid: 'AllowCloudWatchLogsForAmazonMQ', Principal: { Service: regional('logs') } }),
+      ]);
+      template.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: statements } });
+      if (engine === MessageBrokerEngine.ACTIVEMQ_5_19) {
+        template.hasResourceProperties('AWS::KMS::Key', {
+          KeyPolicy: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Sid: 'AllowAmazonMQInThisAccount',
+                Condition: {
+                  StringEquals: { 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': regional('mq') },
+                },
+              }),
+            ]),
+          },
+        });
+      }
+      expect(mq.brokerName).toBe('S-Broker-abedd2d6');
+      expectCompliant(stack);
+      expect(amazonMqFindings(stack)).toEqual([]);
+    },
+  );
+});
+
+describe('MessageBroker with every feature on', () => {
+  test('an ActiveMQ broker with every prop, users, every protocol and a failover URL is compliant', () => {
+    const stack = strictStack();
+    const key = new kms.Key(stack, 'OwnKey', { enableKeyRotation: true });
+    const mq = broker(stack, {
+      engine: MessageBrokerEngine.ACTIVEMQ_5_18,
+      instanceType: 'mq.m5.xlarge',
+      brokerName: 'orders',
+      encryptionKey: key,
+      adminUsername: 'ops-admin',
+      adminConsoleAccess: true,
+      maintenanceWindow: { dayOfWeek: MessageBrokerDayOfWeek.FRIDAY, timeOfDay: '23:00', timeZone: 'Europe/Berlin' },
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+      alarmTopic: new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true }),
+      connectionCountAlarmThreshold: 500,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    });
+    mq.addUser('orders-app', { groups: ['orders'], consoleAccess: true, passwordLength: 64 });
+    mq.addUser('reporting');
+    const app = new ec2.SecurityGroup(stack, 'App', {
+      vpc: stack.node.findChild('Vpc') as ec2.IVpc,
+      allowAllOutbound: false,
+    });
+    mq.allowClientsFrom(app, Object.values(MessageBrokerProtocol));
+    new CfnOutput(stack, 'OpenWire', { value: mq.failoverUrl() });
+    new CfnOutput(stack, 'Amqp', { value: mq.failoverUrl(MessageBrokerProtocol.AMQP) });
+    expect(brokerProps(Template.fromStack(stack)).Users).toHaveLength(3);
+    expectCompliant(stack);
+    expect(amazonMqFindings(stack)).toEqual([]);
+  });
+
+  test('a RabbitMQ 4 cluster with every prop it takes and both protocols is compliant', () => {
+    const stack = strictStack();
+    const mq = broker(stack, {
+      engine: MessageBrokerEngine.RABBITMQ_4_2,
+      instanceType: 'mq.m7g.xlarge',
+      brokerName: 'events',
+      adminUsername: 'ops',
+      maintenanceWindow: { dayOfWeek: MessageBrokerDayOfWeek.MONDAY, timeOfDay: '02:00' },
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      connectionCountAlarmThreshold: 2000,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const app = new ec2.SecurityGroup(stack, 'App', {
+      vpc: stack.node.findChild('Vpc') as ec2.IVpc,
+      allowAllOutbound: false,
+    });
+    mq.allowClientsFrom(app, [MessageBrokerProtocol.AMQP, MessageBrokerProtocol.WEB_CONSOLE]);
+    expectCompliant(stack);
+    expect(amazonMqFindings(stack)).toEqual([]);
   });
 });
