@@ -1,4 +1,4 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -6,10 +6,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { EnhancedFanOutConsumer } from './enhanced-fan-out-consumer';
-import { KclApplication } from './kcl-application';
+import { KclApplication, KclApplicationOptions } from './kcl-application';
+import { acknowledge, ACKNOWLEDGMENTS } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_KINESIS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
+import { childIdFromName, validateApplicationName, validateConsumerName } from './private/encrypted-stream/names';
+import { grantWithKey } from './private/grants';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
+import { resolveRemovalPolicy } from './private/removal-policy';
 import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
@@ -79,16 +83,36 @@ export interface EncryptedStreamProps {
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * What happens to the stream (and a key created for it) when they leave the stack. KCL applications
+   * added with `addKclApplication` get it too, unless their options say otherwise.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 const ITERATOR_AGE_ALARM_SHARE = 0.75;
+
+const WRITE_ACTIONS = [
+  'kinesis:PutRecord',
+  'kinesis:PutRecords',
+  'kinesis:ListShards',
+  'kinesis:DescribeStreamSummary',
+];
 
 /**
  * A Kinesis data stream under a KMS key, with least-privilege grants, enhanced fan-out
  * consumers, Kinesis Client Library applications and the alarms that tell a hot shard,
  * slow readers and failed writes apart.
+ *
+ * An EncryptedStream is itself a `kinesis.IStream`: pass it wherever a stream is expected, for
+ * example to `KinesisEventSource` or to a Firehose `KinesisStreamSource`. Its grants are least
+ * privilege (exact actions on this stream) and include the KMS permissions on its
+ * customer-managed key.
  */
-export class EncryptedStream extends Construct {
+export class EncryptedStream extends Resource implements kinesis.IStream {
   /** The stream. */
   public readonly stream: kinesis.Stream;
 
@@ -110,12 +134,14 @@ export class EncryptedStream extends Construct {
   /** Alarms when readers lag so far behind that records approach the end of the retention period. */
   public readonly iteratorAgeAlarm: cloudwatch.Alarm;
 
-  private readonly consumers: EnhancedFanOutConsumer[] = [];
-  private readonly kclApplications: KclApplication[] = [];
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly consumerList: EnhancedFanOutConsumer[] = [];
+  private readonly kclApplicationList: KclApplication[] = [];
 
   constructor(scope: Construct, id: string, props: EncryptedStreamProps = {}) {
     super(scope, id);
     validateProps(this, props);
+    this.removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'Kinesis streams and KMS keys');
 
     const retentionPeriod = props.retentionPeriod ?? Duration.hours(24);
     const awsManaged = props.encryption === EncryptedStreamEncryption.AWS_MANAGED;
@@ -125,6 +151,7 @@ export class EncryptedStream extends Construct {
         new kms.Key(this, 'Key', {
           description: `Encrypts the records of the stream of ${this.node.path}`,
           enableKeyRotation: true,
+          removalPolicy: this.removalPolicy,
         }));
 
     this.stream = new kinesis.Stream(this, 'Stream', {
@@ -134,13 +161,10 @@ export class EncryptedStream extends Construct {
       retentionPeriod,
       encryption: awsManaged ? kinesis.StreamEncryption.MANAGED : kinesis.StreamEncryption.KMS,
       encryptionKey: this.encryptionKey,
+      removalPolicy: this.removalPolicy,
     });
     if (!awsManaged) {
-      Validations.of(this.stream).acknowledge({
-        id: 'AwsSolutions-KDS3',
-        reason:
-          'A customer-managed key is chosen on purpose: its policy, rotation and cross-account use are under your control, which the AWS-managed alias/aws/kinesis key does not allow.',
-      });
+      acknowledge(this.stream, ACKNOWLEDGMENTS.streamWithCustomerManagedKey);
     }
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
@@ -193,14 +217,139 @@ export class EncryptedStream extends Construct {
     return this.stream.streamName;
   }
 
-  /** Every alarm of the stream. */
+  /** A reference to the stream. */
+  public get streamRef(): kinesis.StreamReference {
+    return this.stream.streamRef;
+  }
+
+  /** Every alarm of the stream and of the KCL applications added with `addKclApplication`. */
   public get alarms(): cloudwatch.Alarm[] {
-    return [this.writeThrottledAlarm, this.readThrottledAlarm, this.putRecordsFailedAlarm, this.iteratorAgeAlarm];
+    return [
+      this.writeThrottledAlarm,
+      this.readThrottledAlarm,
+      this.putRecordsFailedAlarm,
+      this.iteratorAgeAlarm,
+      ...this.kclApplicationList.flatMap((application) => application.alarms),
+    ];
   }
 
   /** The enhanced fan-out consumers added with `addConsumer`. */
   public get enhancedFanOutConsumers(): EnhancedFanOutConsumer[] {
-    return [...this.consumers];
+    return [...this.consumerList];
+  }
+
+  /** The KCL applications added with `addKclApplication`. */
+  public get kclApplications(): KclApplication[] {
+    return [...this.kclApplicationList];
+  }
+
+  /**
+   * Adds a statement to the stream's resource policy.
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return this.stream.addToResourcePolicy(statement);
+  }
+
+  /**
+   * Lets the grantee write records: `kinesis:PutRecord`, `kinesis:PutRecords`,
+   * `kinesis:ListShards` and `kinesis:DescribeStreamSummary` on this stream, and
+   * `kms:GenerateDataKey` on its key.
+   */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnStream(grantee, WRITE_ACTIONS, ['kms:GenerateDataKey']);
+  }
+
+  /**
+   * Lets the grantee read records with shard iterators: `kinesis:GetShardIterator`,
+   * `kinesis:GetRecords`, `kinesis:ListShards`, `kinesis:DescribeStream` and
+   * `kinesis:DescribeStreamSummary` on this stream, and `kms:Decrypt` on its key.
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnStream(grantee, STREAM_READ_ACTIONS, ['kms:Decrypt']);
+  }
+
+  /**
+   * Lets the grantee read and write records: the actions of `grantRead` and `grantWrite` on this
+   * stream, and `kms:Decrypt` and `kms:GenerateDataKey` on its key.
+   */
+  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    const actions = [...new Set([...STREAM_READ_ACTIONS, ...WRITE_ACTIONS])];
+    return this.grantOnStream(grantee, actions, ['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+
+  /**
+   * Lets the grantee perform the given actions on this stream (not on its key).
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.stream.grant(grantee, ...actions);
+  }
+
+  /**
+   * Applies the removal policy to the stream and to a key created for it.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.stream.applyRemovalPolicy(policy);
+    if (this.encryptionKey instanceof kms.Key && this.encryptionKey.node.scope === this) {
+      this.encryptionKey.applyRemovalPolicy(policy);
+    }
+  }
+
+  /**
+   * Adds an enhanced fan-out consumer, `Consumers/<consumerName>` under this stream: a reader that
+   * gets its own 2 MB/s per shard, so that several applications read the stream at full speed
+   * (up to 20 per stream).
+   *
+   * @param consumerName the consumer's name, unique within the stream (1 to 128 letters, digits, `_`, `.`, `-`)
+   */
+  public addConsumer(consumerName: string): EnhancedFanOutConsumer {
+    const prop = 'addConsumer consumerName';
+    validateConsumerName(this, prop, consumerName);
+    const id = childIdFromName(
+      this,
+      prop,
+      consumerName,
+      this.consumerList.map((consumer) => consumer.node.id),
+      'consumer',
+    );
+    const consumer = new EnhancedFanOutConsumer(this.namespace('Consumers'), id, { stream: this, consumerName });
+    this.consumerList.push(consumer);
+    return consumer;
+  }
+
+  /**
+   * Prepares what a Kinesis Client Library (KCL) application needs, `KclApplications/<applicationName>`
+   * under this stream: its lease table, named after the application as KCL expects, alarms on the table,
+   * and grants for the grantee on the stream, the table and CloudWatch metrics. Point the KCL worker at it
+   * with the same application name (`ConfigsBuilder(streamName, applicationName, ...)` in Java,
+   * `applicationName` in the properties file of the MultiLangDaemon).
+   *
+   * @param applicationName the KCL application name, which is also the lease table's name
+   * @param grantee the identity the KCL workers run as (a role, user or group)
+   * @param options the application's removal policy and alarm topic, the stream's unless given
+   */
+  public addKclApplication(
+    applicationName: string,
+    grantee: iam.IGrantable,
+    options: KclApplicationOptions = {},
+  ): KclApplication {
+    const prop = 'addKclApplication applicationName';
+    validateApplicationName(this, prop, applicationName);
+    const id = childIdFromName(
+      this,
+      prop,
+      applicationName,
+      this.kclApplicationList.map((application) => application.node.id),
+      'KCL application',
+    );
+    const application = new KclApplication(this.namespace('KclApplications'), id, {
+      applicationName,
+      stream: this,
+      removalPolicy: options.removalPolicy ?? this.removalPolicy,
+      alarmTopic: options.alarmTopic ?? this.alarmTopic,
+    });
+    application.grantWorker(grantee);
+    this.kclApplicationList.push(application);
+    return application;
   }
 
   /** Bytes put into the stream. */
@@ -218,14 +367,64 @@ export class EncryptedStream extends Construct {
     return this.stream.metricGetRecordsIteratorAgeMilliseconds(props);
   }
 
-  /** Records refused because a shard was over its write capacity. */
-  public metricWriteProvisionedThroughputExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stream.metricWriteProvisionedThroughputExceeded(props);
+  /** Bytes read by GetRecords. */
+  public metricGetRecordsBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricGetRecordsBytes(props);
   }
 
-  /** GetRecords calls refused because a shard was over its read capacity. */
-  public metricReadProvisionedThroughputExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stream.metricReadProvisionedThroughputExceeded(props);
+  /** Time taken per GetRecords call. */
+  public metricGetRecordsLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricGetRecordsLatency(props);
+  }
+
+  /** Records read by GetRecords. */
+  public metricGetRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricGetRecords(props);
+  }
+
+  /** Successful GetRecords calls. */
+  public metricGetRecordsSuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricGetRecordsSuccess(props);
+  }
+
+  /** Bytes put by PutRecord. */
+  public metricPutRecordBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordBytes(props);
+  }
+
+  /** Time taken per PutRecord call. */
+  public metricPutRecordLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordLatency(props);
+  }
+
+  /** Successful PutRecord calls. */
+  public metricPutRecordSuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordSuccess(props);
+  }
+
+  /** Bytes put by PutRecords. */
+  public metricPutRecordsBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsBytes(props);
+  }
+
+  /** Time taken per PutRecords call. */
+  public metricPutRecordsLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsLatency(props);
+  }
+
+  /** PutRecords calls in which at least one record succeeded. */
+  public metricPutRecordsSuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsSuccess(props);
+  }
+
+  /** Records sent in PutRecords calls. */
+  public metricPutRecordsTotalRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsTotalRecords(props);
+  }
+
+  /** Records PutRecords calls wrote. */
+  public metricPutRecordsSuccessfulRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricPutRecordsSuccessfulRecords(props);
   }
 
   /** Records that PutRecords calls could not write (internal errors). */
@@ -238,77 +437,35 @@ export class EncryptedStream extends Construct {
     return this.stream.metricPutRecordsThrottledRecords(props);
   }
 
-  /**
-   * Lets the grantee write records: `kinesis:PutRecord`, `kinesis:PutRecords`,
-   * `kinesis:ListShards` and `kinesis:DescribeStreamSummary` on this stream, and
-   * `kms:GenerateDataKey` on its key.
-   */
-  public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnStream(
-      grantee,
-      ['kinesis:PutRecord', 'kinesis:PutRecords', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
-      ['kms:GenerateDataKey'],
-    );
+  /** Records refused because a shard was over its write capacity. */
+  public metricWriteProvisionedThroughputExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricWriteProvisionedThroughputExceeded(props);
   }
 
-  /**
-   * Lets the grantee read records with shard iterators: `kinesis:GetShardIterator`,
-   * `kinesis:GetRecords`, `kinesis:ListShards`, `kinesis:DescribeStream` and
-   * `kinesis:DescribeStreamSummary` on this stream, and `kms:Decrypt` on its key.
-   */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnStream(grantee, STREAM_READ_ACTIONS, ['kms:Decrypt']);
+  /** GetRecords calls refused because a shard was over its read capacity. */
+  public metricReadProvisionedThroughputExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metricReadProvisionedThroughputExceeded(props);
   }
 
-  /**
-   * Adds an enhanced fan-out consumer: a reader that gets its own 2 MB/s per shard, so
-   * that several applications read the stream at full speed (up to 20 per stream).
-   *
-   * @param consumerName the consumer's name, unique within the stream (1 to 128 letters, digits, `_`, `.`, `-`)
-   */
-  public addConsumer(consumerName: string): EnhancedFanOutConsumer {
-    const consumer = new EnhancedFanOutConsumer(this, `Consumer${this.consumers.length + 1}`, {
-      stream: this.stream,
-      encryptionKey: this.encryptionKey,
-      consumerName,
-    });
-    this.consumers.push(consumer);
-    return consumer;
-  }
-
-  /**
-   * Prepares what a Kinesis Client Library (KCL) application needs: its lease table, named
-   * after the application as KCL expects, and grants for the grantee on the stream, the
-   * table and CloudWatch metrics. Point the KCL worker at it with the same application name
-   * (`ConfigsBuilder(streamName, applicationName, ...)` in Java, `applicationName` in the
-   * properties file of the MultiLangDaemon).
-   *
-   * @param applicationName the KCL application name, which is also the lease table's name
-   * @param grantee the identity the KCL workers run as
-   */
-  public addKclApplication(applicationName: string, grantee: iam.IGrantable): KclApplication {
-    const application = new KclApplication(this, `KclApplication${this.kclApplications.length + 1}`, {
-      applicationName,
-      stream: this.stream,
-      encryptionKey: this.encryptionKey,
-      alarmTopic: this.alarmTopic,
-    });
-    this.kclApplications.push(application);
-    application.grantWorker(grantee);
-    return application;
+  /** Any metric of the stream in the `AWS/Kinesis` namespace, by name. */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stream.metric(metricName, props);
   }
 
   private grantOnStream(grantee: iam.IGrantable, actions: string[], keyActions: string[]): iam.Grant {
-    const grant = iam.Grant.addToPrincipalOrResource({
+    return grantWithKey({
       grantee,
       actions,
       resourceArns: [this.stream.streamArn],
       resource: this.stream,
+      key: this.encryptionKey,
+      keyActions,
     });
-    if (this.encryptionKey && keyActions.length > 0) {
-      return grant.combine(this.encryptionKey.grant(grantee, ...keyActions));
-    }
-    return grant;
+  }
+
+  /** The construct that groups the children of one `add*` method, created on first use. */
+  private namespace(id: string): Construct {
+    return (this.node.tryFindChild(id) as Construct | undefined) ?? new Construct(this, id);
   }
 
   private alarm(id: string, metric: cloudwatch.Metric, threshold: number, description: string): cloudwatch.Alarm {

@@ -1,23 +1,19 @@
-import { Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Resource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { invalidProp } from './private/validation';
+import { validateConsumerName } from './private/encrypted-stream/names';
+import { grantWithKey } from './private/grants';
 
 /**
  * Properties of an EnhancedFanOutConsumer.
  */
 export interface EnhancedFanOutConsumerProps {
-  /** The stream to read. */
-  readonly stream: kinesis.IStream;
-
   /**
-   * The key the stream's records are encrypted with; readers are granted `kms:Decrypt` on it.
-   *
-   * @default - none: the stream uses the AWS-managed key, which needs no grant
+   * The stream to read: any `kinesis.IStream`, an EncryptedStream or an imported one. When it has an
+   * `encryptionKey`, readers are granted `kms:Decrypt` on it.
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly stream: kinesis.IStream;
 
   /** The consumer's name, unique within the stream: 1 to 128 letters, digits, `_`, `.` and `-`. */
   readonly consumerName: string;
@@ -27,60 +23,98 @@ export interface EnhancedFanOutConsumerProps {
  * An enhanced fan-out consumer of a stream: its reader gets a dedicated 2 MB/s per shard,
  * pushed over `SubscribeToShard`, instead of sharing the shard's 2 MB/s with every other reader.
  * Created by `EncryptedStream.addConsumer`.
+ *
+ * An EnhancedFanOutConsumer is itself a `kinesis.IStreamConsumer`: pass it wherever one is expected,
+ * for example to Lambda's `KinesisConsumerEventSource`.
  */
-export class EnhancedFanOutConsumer extends Construct {
+export class EnhancedFanOutConsumer extends Resource implements kinesis.IStreamConsumer {
   /** The stream consumer. */
   public readonly consumer: kinesis.StreamConsumer;
 
-  private readonly stream: kinesis.IStream;
-  private readonly encryptionKey?: kms.IKey;
+  /** The stream the consumer reads. */
+  public readonly stream: kinesis.IStream;
 
   constructor(scope: Construct, id: string, props: EnhancedFanOutConsumerProps) {
     super(scope, id);
-    const name = props.consumerName;
-    if (!Token.isUnresolved(name) && !/^[A-Za-z0-9_.-]{1,128}$/.test(name)) {
-      throw invalidProp(
-        this,
-        'consumerName',
-        'must be 1 to 128 letters, digits, hyphens, underscores and periods',
-        name,
-      );
-    }
+    validateConsumerName(this, 'consumerName', props.consumerName);
     this.stream = props.stream;
-    this.encryptionKey = props.encryptionKey;
     this.consumer = new kinesis.StreamConsumer(this, 'Resource', {
-      streamConsumerName: name,
+      streamConsumerName: props.consumerName,
       stream: this.stream,
     });
   }
 
   /** The ARN of the consumer, which `SubscribeToShard` takes. */
-  public get consumerArn(): string {
+  public get streamConsumerArn(): string {
     return this.consumer.streamConsumerArn;
   }
 
   /** The name of the consumer. */
-  public get consumerName(): string {
+  public get streamConsumerName(): string {
     return this.consumer.streamConsumerName;
   }
 
+  /** A reference to the consumer. */
+  public get streamConsumerRef(): kinesis.StreamConsumerReference {
+    return this.consumer.streamConsumerRef;
+  }
+
   /**
-   * Lets the grantee read through this consumer: `kinesis:SubscribeToShard` and
+   * Adds a statement to the consumer's resource policy.
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return this.consumer.addToResourcePolicy(statement);
+  }
+
+  /**
+   * Lets the grantee read through this consumer, and nothing more: `kinesis:SubscribeToShard` and
    * `kinesis:DescribeStreamConsumer` on the consumer, `kinesis:ListShards` and
-   * `kinesis:DescribeStreamSummary` on the stream, and `kms:Decrypt` on the stream's key.
+   * `kinesis:DescribeStreamSummary` on the stream, and `kms:Decrypt` on the stream's key. For a reader
+   * of your own that calls `SubscribeToShard`; Lambda and the KCL need `grantRead`.
    */
   public grantConsume(grantee: iam.IGrantable): iam.Grant {
-    const onConsumer = iam.Grant.addToPrincipal({
+    return this.grantSubscribe(grantee).combine(
+      grantWithKey({
+        grantee,
+        actions: ['kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+        resourceArns: [this.stream.streamArn],
+        resource: this.stream,
+        key: this.stream.encryptionKey,
+        keyActions: ['kms:Decrypt'],
+      }),
+    );
+  }
+
+  /**
+   * Lets the grantee read through this consumer as `kinesis.IStreamConsumer.grantRead` promises:
+   * `kinesis:SubscribeToShard` and `kinesis:DescribeStreamConsumer` on the consumer, and the stream's
+   * own `grantRead` (an EncryptedStream's is exact: shard-iterator reads and `kms:Decrypt`). Lambda's
+   * `KinesisConsumerEventSource` and the KCL call it; they also read the stream's shards.
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grantSubscribe(grantee).combine(this.stream.grantRead(grantee));
+  }
+
+  /**
+   * Lets the grantee perform the given actions on this consumer.
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return this.consumer.grant(grantee, ...actions);
+  }
+
+  /**
+   * Applies the removal policy to the consumer.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.consumer.applyRemovalPolicy(policy);
+  }
+
+  private grantSubscribe(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipalOrResource({
       grantee,
       actions: ['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer'],
-      resourceArns: [this.consumerArn],
+      resourceArns: [this.streamConsumerArn],
+      resource: this,
     });
-    const onStream = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
-      resourceArns: [this.stream.streamArn],
-    });
-    const grant = onConsumer.combine(onStream);
-    return this.encryptionKey ? grant.combine(this.encryptionKey.grant(grantee, 'kms:Decrypt')) : grant;
   }
 }

@@ -1,6 +1,7 @@
-import { ArnFormat, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,8 +9,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { EncryptedStream } from './encrypted-stream';
+import { acknowledge, ACKNOWLEDGMENTS, wildcardResource } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
+import { regionalServiceName } from './private/aws-names';
+import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
+import { resolveRemovalPolicy } from './private/removal-policy';
 import { invalidProp, validateDurationInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
@@ -34,14 +39,18 @@ export enum StreamToS3Compression {
  */
 export interface StreamToS3Props {
   /**
-   * The stream to deliver from.
+   * The stream to deliver from: any `kinesis.IStream`, an EncryptedStream or an imported one
+   * (`kinesis.Stream.fromStreamAttributes`). When it has an `encryptionKey`, Firehose is granted
+   * `kms:Decrypt` on it.
    *
-   * @default - a new EncryptedStream with its defaults
+   * @default - a new EncryptedStream with its defaults, the alarm topic and the removal policy of this construct
    */
-  readonly stream?: EncryptedStream;
+  readonly stream?: kinesis.IStream;
 
   /**
-   * The bucket to deliver to. When it has an `encryptionKey`, objects are written with it.
+   * The bucket to deliver to: any `s3.IBucket`, imported ones included (`s3.Bucket.fromBucketName`,
+   * `s3.Bucket.fromBucketAttributes`). When it has an `encryptionKey`, objects are written with it;
+   * an imported bucket whose default encryption is a KMS key must be imported with that key.
    *
    * @default - a versioned bucket encrypted with a new customer-managed key, Block Public Access on,
    * TLS only, noncurrent versions expired after 90 days, and server access logs in a log bucket
@@ -98,6 +107,15 @@ export interface StreamToS3Props {
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * What happens to everything stateful this construct creates when it leaves the stack: the buckets,
+   * their key, the delivery log group and its key, and the stream when none is given. CloudFormation
+   * deletes a bucket only when it is empty.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 const DEFAULT_DATA_PREFIX =
@@ -109,26 +127,25 @@ const PREFIX_MAX_LENGTH = 1024;
 const DELIVERY_LOG_STREAM = 'DestinationDelivery';
 
 /**
- * Firehose delivery from an EncryptedStream into an encrypted S3 bucket.
+ * Firehose delivery from a Kinesis data stream into an encrypted S3 bucket.
  *
  * The delivery role has one customer-managed policy with exactly what delivery needs:
  * read this stream (and decrypt with its key), write objects under the two prefixes (and
  * encrypt with the bucket's key, through S3 only), and write its error log. Delivery errors
  * go to an encrypted log group. Alarms on data freshness, failed deliveries and throttled
  * reads from the stream.
+ *
+ * The stream and the bucket may be any `kinesis.IStream` and `s3.IBucket`, imported ones included.
  */
 export class StreamToS3 extends Construct {
   /** The stream delivered from. */
-  public readonly stream: EncryptedStream;
+  public readonly stream: kinesis.IStream;
 
   /** The bucket delivered to. */
   public readonly bucket: s3.IBucket;
 
   /** The bucket that receives the delivery bucket's server access logs, when this construct created the bucket. */
   public readonly accessLogBucket?: s3.Bucket;
-
-  /** The Firehose delivery stream. */
-  public readonly deliveryStream: firehose.IDeliveryStream;
 
   /** The role Firehose assumes to read the stream and write the bucket. */
   public readonly deliveryRole: iam.Role;
@@ -148,15 +165,32 @@ export class StreamToS3 extends Construct {
   /** Alarms when Firehose's reads from the stream are throttled (`ThrottledGetRecords`). */
   public readonly readThrottledAlarm: cloudwatch.Alarm;
 
+  private readonly resource: firehose.CfnDeliveryStream;
+  private readonly createdStream?: EncryptedStream;
+  private readonly removalPolicy: RemovalPolicy;
+
   constructor(scope: Construct, id: string, props: StreamToS3Props = {}) {
     super(scope, id);
     validateProps(this, props);
+    this.removalPolicy = resolveRemovalPolicy(
+      this,
+      props.removalPolicy,
+      'S3 buckets, KMS keys, log groups and Kinesis streams',
+    );
     const dataPrefix = props.dataOutputPrefix ?? DEFAULT_DATA_PREFIX;
     const errorPrefix = props.errorOutputPrefix ?? DEFAULT_ERROR_PREFIX;
     const bufferingInterval = props.bufferingInterval ?? Duration.seconds(300);
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
-    this.stream = props.stream ?? new EncryptedStream(this, 'Stream', { alarmTopic: this.alarmTopic });
+    if (props.stream) {
+      this.stream = props.stream;
+    } else {
+      this.createdStream = new EncryptedStream(this, 'Stream', {
+        alarmTopic: this.alarmTopic,
+        removalPolicy: this.removalPolicy,
+      });
+      this.stream = this.createdStream;
+    }
     if (props.bucket) {
       this.bucket = props.bucket;
     } else {
@@ -169,6 +203,7 @@ export class StreamToS3 extends Construct {
     const logStream = new logs.LogStream(this, 'DeliveryLogStream', {
       logGroup: this.logGroup,
       logStreamName: DELIVERY_LOG_STREAM,
+      removalPolicy: this.removalPolicy,
     });
 
     const stack = Stack.of(this);
@@ -179,15 +214,25 @@ export class StreamToS3 extends Construct {
         conditions: { StringEquals: { 'sts:ExternalId': stack.account } },
       }),
     });
+    const objectArns = [...new Set([dataPrefix, errorPrefix].map((prefix) => this.objectsUnder(prefix)))];
     const deliveryPolicy = new iam.ManagedPolicy(this, 'DeliveryPolicy', {
       description: `Exactly what Firehose needs for ${this.node.path}`,
       roles: [this.deliveryRole],
-      statements: this.deliveryStatements(dataPrefix, errorPrefix, logStream),
+      statements: this.deliveryStatements(objectArns, logStream),
     });
-    this.acknowledgeObjectWildcards(deliveryPolicy, [dataPrefix, errorPrefix]);
+    for (const objects of objectArns) {
+      acknowledge(
+        deliveryPolicy,
+        wildcardResource(
+          deliveryPolicy,
+          objects,
+          'Firehose names the objects it writes under a prefix (timestamps, random strings), so they can only be granted with a wildcard after the prefix.',
+        ),
+      );
+    }
 
     const bufferingSize = props.bufferingSize ?? Size.mebibytes(5);
-    const resource = new firehose.CfnDeliveryStream(this, 'Resource', {
+    this.resource = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: {
         kinesisStreamArn: this.stream.streamArn,
@@ -214,46 +259,29 @@ export class StreamToS3 extends Construct {
       },
     });
     // Firehose checks the role's permissions when the delivery stream is created.
-    resource.node.addDependency(deliveryPolicy);
-    Validations.of(resource).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason:
-        'Firehose does not allow server-side encryption of a delivery stream whose source is a Kinesis data stream; the records are encrypted by the stream, and the objects by the bucket key.',
-    });
-    this.deliveryStream = firehose.DeliveryStream.fromDeliveryStreamAttributes(this, 'DeliveryStream', {
-      deliveryStreamArn: resource.attrArn,
-      role: this.deliveryRole,
-    });
+    this.resource.node.addDependency(deliveryPolicy);
+    acknowledge(this.resource, ACKNOWLEDGMENTS.firehoseWithKinesisSource);
 
     const freshnessThreshold = bufferingInterval.isUnresolved()
       ? Duration.minutes(15)
       : Duration.seconds(bufferingInterval.toSeconds() * 2 + 300);
     this.dataFreshnessAlarm = this.alarm(
       'DataFreshnessAlarm',
-      this.deliveryStream.metric('DeliveryToS3.DataFreshness', {
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(5),
-      }),
+      this.metricDeliveryToS3DataFreshness({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5) }),
       freshnessThreshold.toSeconds(),
       cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       `Records of ${this.node.path} wait more than ${freshnessThreshold.toHumanString()} to reach S3: delivery is failing or falling behind.`,
     );
     this.deliveryFailedAlarm = this.alarm(
       'DeliveryFailedAlarm',
-      this.deliveryStream.metric('DeliveryToS3.Success', {
-        statistic: cloudwatch.Stats.MINIMUM,
-        period: Duration.minutes(5),
-      }),
+      this.metricDeliveryToS3Success({ statistic: cloudwatch.Stats.MINIMUM, period: Duration.minutes(5) }),
       1,
       cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       `Deliveries of ${this.node.path} to S3 fail: check the delivery error log and the bucket's policy and key.`,
     );
     this.readThrottledAlarm = this.alarm(
       'ReadThrottledAlarm',
-      this.deliveryStream.metric('ThrottledGetRecords', {
-        statistic: cloudwatch.Stats.SUM,
-        period: Duration.minutes(5),
-      }),
+      this.metricThrottledGetRecords({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),
       0,
       cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       `Firehose's reads from the stream of ${this.node.path} are throttled: other readers share the shards' 2 MB/s.`,
@@ -262,23 +290,57 @@ export class StreamToS3 extends Construct {
 
   /** The ARN of the delivery stream. */
   public get deliveryStreamArn(): string {
-    return this.deliveryStream.deliveryStreamArn;
+    return this.resource.attrArn;
   }
 
   /** The name of the delivery stream. */
   public get deliveryStreamName(): string {
-    return this.deliveryStream.deliveryStreamName;
+    return this.resource.ref;
   }
 
-  /** Every alarm of the delivery (the stream's own are on `stream.alarms`). */
+  /** Every alarm of the delivery, and of the stream when this construct created it. */
   public get alarms(): cloudwatch.Alarm[] {
-    return [this.dataFreshnessAlarm, this.deliveryFailedAlarm, this.readThrottledAlarm];
+    return [
+      this.dataFreshnessAlarm,
+      this.deliveryFailedAlarm,
+      this.readThrottledAlarm,
+      ...(this.createdStream?.alarms ?? []),
+    ];
+  }
+
+  /**
+   * Any metric of the delivery stream in the `AWS/Firehose` namespace, by name (Average over 5 minutes
+   * unless `props` say otherwise), as `firehose.IDeliveryStream.metric` gives it.
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName,
+      dimensionsMap: { DeliveryStreamName: this.deliveryStreamName },
+      ...props,
+    }).attachTo(this);
+  }
+
+  /** Age of the oldest record in Firehose not yet delivered to S3, in seconds (`DeliveryToS3.DataFreshness`). */
+  public metricDeliveryToS3DataFreshness(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DeliveryToS3.DataFreshness', props);
+  }
+
+  /** Successful S3 puts over all S3 puts, 0 to 1 (`DeliveryToS3.Success`). */
+  public metricDeliveryToS3Success(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DeliveryToS3.Success', props);
+  }
+
+  /** GetRecords calls of Firehose on the stream that were throttled (`ThrottledGetRecords`). */
+  public metricThrottledGetRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ThrottledGetRecords', props);
   }
 
   private createBuckets(): { bucket: s3.Bucket; accessLogBucket: s3.Bucket } {
     const key = new kms.Key(this, 'BucketKey', {
       description: `Encrypts the delivery and access-log buckets of ${this.node.path}`,
       enableKeyRotation: true,
+      removalPolicy: this.removalPolicy,
     });
     const common: s3.BucketProps = {
       encryption: s3.BucketEncryption.KMS,
@@ -287,7 +349,7 @@ export class StreamToS3 extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: this.removalPolicy,
     };
     const accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
       ...common,
@@ -302,55 +364,39 @@ export class StreamToS3 extends Construct {
       ],
     });
     for (const b of [bucket, accessLogBucket]) {
-      for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-        Validations.of(b).acknowledge({
-          id: `${pack}-S3BucketReplicationEnabled`,
-          reason:
-            'Replication needs a second bucket, usually in another Region, which this construct does not create; pass a bucket of your own that replicates if you need it.',
-        });
-      }
+      acknowledge(b, ACKNOWLEDGMENTS.bucketWithoutReplication);
     }
     return { bucket, accessLogBucket };
   }
 
   private createLogGroup(retention: logs.RetentionDays): logs.LogGroup {
-    const stack = Stack.of(this);
     const key = new kms.Key(this, 'LogKey', {
       description: `Encrypts the delivery error log of ${this.node.path}`,
       enableKeyRotation: true,
+      removalPolicy: this.removalPolicy,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    // The log group's name is left to CloudFormation, so that a retained log group never blocks a new
+    // deployment of the stack; the key statement cannot name it, and the key serves this log group only.
+    allowCloudWatchLogsToUseKey(key, '*');
     return new logs.LogGroup(this, 'DeliveryLogGroup', {
       encryptionKey: key,
       retention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: this.removalPolicy,
     });
   }
 
-  private deliveryStatements(
-    dataPrefix: string,
-    errorPrefix: string,
-    logStream: logs.LogStream,
-  ): iam.PolicyStatement[] {
+  /**
+   * The objects under a prefix, as IAM can name them: the bucket, the part of the prefix before its
+   * first expression, and a wildcard. A prefix known only at deploy time is cut at its first `!` there.
+   */
+  private objectsUnder(prefix: string): string {
+    const named = Token.isUnresolved(prefix) ? Fn.select(0, Fn.split('!', prefix)) : staticPart(prefix);
+    return `${this.bucket.bucketArn}/${named}*`;
+  }
+
+  private deliveryStatements(objectArns: string[], logStream: logs.LogStream): iam.PolicyStatement[] {
     const stack = Stack.of(this);
     const bucketArn = this.bucket.bucketArn;
-    const objectArns = [dataPrefix, errorPrefix].map((prefix) => `${bucketArn}/${staticPart(prefix)}*`);
     const statements = [
       new iam.PolicyStatement({ actions: STREAM_READ_ACTIONS, resources: [this.stream.streamArn] }),
       new iam.PolicyStatement({
@@ -359,7 +405,7 @@ export class StreamToS3 extends Construct {
       }),
       new iam.PolicyStatement({
         actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
-        resources: [...new Set(objectArns)],
+        resources: objectArns,
       }),
       new iam.PolicyStatement({
         actions: ['logs:PutLogEvents'],
@@ -384,30 +430,14 @@ export class StreamToS3 extends Construct {
           actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           resources: [this.bucket.encryptionKey.keyArn],
           conditions: {
-            StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
+            StringEquals: { 'kms:ViaService': regionalServiceName(this, 's3') },
             // With S3 Bucket Keys the context is the bucket's ARN; without, the object's.
-            StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn, ...new Set(objectArns)] },
+            StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn, ...objectArns] },
           },
         }),
       );
     }
     return statements;
-  }
-
-  /**
-   * Objects under a prefix can only be named with a wildcard, which AwsSolutions-IAM5 reports
-   * once per resource; acknowledge exactly those resources and nothing else.
-   */
-  private acknowledgeObjectWildcards(policy: iam.ManagedPolicy, prefixes: string[]): void {
-    const bucketArn = this.bucket.node.defaultChild
-      ? `<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>`
-      : this.bucket.bucketArn;
-    for (const prefix of new Set(prefixes.map(staticPart))) {
-      Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
-        reason: `Firehose names the objects it writes under ${prefix || 'the bucket root'} (timestamps, random strings), so they can only be granted with a wildcard after the prefix.`,
-      });
-    }
   }
 
   private alarm(

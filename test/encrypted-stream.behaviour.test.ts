@@ -1,6 +1,7 @@
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { DeleteBucketPolicyCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { chunk } from '../harness/io/batching';
 import { putPositions, readWholeStream, TruckPosition } from '../harness/io/kinesis-io';
 import { DeployedStack, deployStack, LocalAws, startLocalAws } from '../harness/local-aws';
@@ -109,5 +110,24 @@ describe('the delivery stream', () => {
       .map((line) => JSON.parse(line).seq as number)
       .sort((a, b) => a - b);
     expect(delivered).toEqual(positions.map((p) => p.seq));
+  });
+});
+
+describe('removalPolicy', () => {
+  /** Deploys a stream alone, deletes its stack, and tells whether the stream outlived it. */
+  async function streamOutlivesItsStack(removalPolicy?: RemovalPolicy): Promise<boolean> {
+    const name = `Removal${removalPolicy ?? 'Default'}`;
+    const removalStack = new Stack(new App(), name, { env: { account: local.account, region: local.region } });
+    new EncryptedStream(removalStack, 'Positions', { removalPolicy });
+    const removal = await deployStack(local, removalStack);
+    const deployedName = removal.byPath(`${name}/Positions/Stream`);
+    await removal.destroy();
+    const { StreamNames = [] } = await local.kinesis().send(new ListStreamsCommand({}));
+    return StreamNames.includes(deployedName);
+  }
+
+  test('the stream outlives its stack by default (RETAIN), and goes with it under DESTROY', async () => {
+    expect(await streamOutlivesItsStack()).toBe(true);
+    expect(await streamOutlivesItsStack(RemovalPolicy.DESTROY)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { CfnParameter } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -27,6 +28,11 @@ async function fixture() {
   const dashboard = stream.addConsumer('dashboard');
   const reader = new iam.Role(stack, 'Reader', { roleName: 'Reader', assumedBy: new iam.AccountRootPrincipal() });
   dashboard.grantConsume(reader);
+  const lambdaReader = new iam.Role(stack, 'LambdaReader', {
+    roleName: 'LambdaReader',
+    assumedBy: new iam.AccountRootPrincipal(),
+  });
+  dashboard.grantRead(lambdaReader);
   const worker = new iam.Role(stack, 'Worker', { roleName: 'Worker', assumedBy: new iam.AccountRootPrincipal() });
   const kcl = stream.addKclApplication('position-aggregator', worker);
   const delivery = new StreamToS3(stack, 'Archive', { stream });
@@ -59,6 +65,7 @@ async function fixture() {
       policies: await identityPoliciesFor(template, logicalId(delivery.deliveryRole)),
     },
     reader: await role(reader, 'Reader'),
+    lambdaReader: await role(lambdaReader, 'LambdaReader'),
     worker: await role(worker, 'Worker'),
   };
 }
@@ -186,6 +193,14 @@ describe('readers', () => {
     await expectDenied(as(f.reader, 'kinesis:GetRecords', f.streamArn));
   });
 
+  test("a reader granted the consumer's grantRead (Lambda, KCL) may subscribe and read with shard iterators, and decrypt", async () => {
+    await expectAllowed(as(f.lambdaReader, 'kinesis:SubscribeToShard', f.consumerArn));
+    await expectAllowed(as(f.lambdaReader, 'kinesis:GetRecords', f.streamArn));
+    await expectAllowed(as(f.lambdaReader, 'kms:Decrypt', f.streamKey.arn, { resourcePolicy: f.streamKey.policy }));
+    await expectDenied(as(f.lambdaReader, 'kinesis:SubscribeToShard', `${f.streamArn}/consumer/other:1`));
+    await expectDenied(as(f.lambdaReader, 'kinesis:PutRecord', f.streamArn));
+  });
+
   test('a KCL worker may read the stream and its lease table, and publish metrics only in its namespace', async () => {
     await expectAllowed(as(f.worker, 'kinesis:GetRecords', f.streamArn));
     await expectAllowed(as(f.worker, 'dynamodb:UpdateItem', f.tableArn));
@@ -195,5 +210,38 @@ describe('readers', () => {
       as(f.worker, 'cloudwatch:PutMetricData', '*', { context: { 'cloudwatch:namespace': 'position-aggregator' } }),
     );
     await expectDenied(as(f.worker, 'cloudwatch:PutMetricData', '*', { context: { 'cloudwatch:namespace': 'Other' } }));
+  });
+});
+
+describe('delivery to a bucket and under a prefix known only at deploy time', () => {
+  // The data prefix is a template parameter (its default stands in for the deployed value), and the bucket is
+  // imported by name: the delivery role's object grant must be computed at deploy time, cut at the first "!".
+  let delivery: { arn: string; policies: object[] };
+  beforeAll(async () => {
+    const stack = strictStack();
+    const prefix = new CfnParameter(stack, 'DataPrefix', { default: 'archive/!{timestamp:yyyy}/' }).valueAsString;
+    const archive = new StreamToS3(stack, 'Archive', {
+      bucket: s3.Bucket.fromBucketName(stack, 'Lake', 'telemetry-lake'),
+      dataOutputPrefix: prefix,
+    });
+    const template = Template.fromStack(stack).toJSON();
+    delivery = {
+      arn: `arn:aws:iam::${ACCOUNT}:role/DeliveryRole`,
+      policies: await identityPoliciesFor(template, logicalId(archive.deliveryRole)),
+    };
+  });
+
+  test.each([
+    ['a data object under the deployed prefix', 'archive/2026/Archive-1-2026-11-24-13-00-00-abc.gz'],
+    ['an error object', 'errors/processing-failed/year=2026/month=11/day=24/Archive-1.gz'],
+  ])('may write %s', async (_name, key) => {
+    await expectAllowed(as(delivery, 's3:PutObject', `arn:aws:s3:::telemetry-lake/${key}`));
+  });
+
+  test.each([
+    ['outside both prefixes', 'arn:aws:s3:::telemetry-lake/data/2026/object.gz'],
+    ['to another bucket', 'arn:aws:s3:::someone-elses-bucket/archive/2026/object.gz'],
+  ])('may not write %s', async (_name, resource) => {
+    await expectDenied(as(delivery, 's3:PutObject', resource));
   });
 });
