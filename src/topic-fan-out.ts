@@ -1,11 +1,12 @@
-import { Annotations, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as notifications from 'aws-cdk-lib/aws-codestarnotifications';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct, IConstruct, IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import {
   FanOutFilterOptions,
   FanOutHttpsSubscriptionOptions,
@@ -13,25 +14,56 @@ import {
   FanOutSubscriptionOptions,
 } from './fan-out-subscription';
 import { notifyingAlarm } from './private/alarms';
-import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
-import { invalidProp, validateFifoAwareName } from './private/validation';
+import { regionalServiceName } from './private/aws-names';
+import { nameSaysFifo, resolveFifo } from './private/fifo';
+import { grantWithKey } from './private/grants';
+import { serviceKeyStatement } from './private/key-policies';
+import { resolveRemovalPolicy } from './private/removal-policy';
+import {
+  describeStatements,
+  letTopicSendTo,
+  QueueWiring,
+  SNS_SERVICE_PRINCIPAL,
+  topicTraits,
+  validateQueueForTopic,
+} from './private/topic-fan-out/delivery';
+import { validateSubscriptionLimits } from './private/topic-fan-out/subscription-validation';
+import { isHttpsUrl, validateAccountId, validateTopicChoice } from './private/topic-fan-out/topic-validation';
+import { invalidProp } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
-import { WorkQueue, WorkQueueProps } from './work-queue';
+import { WorkQueue, WorkQueueEncryption, WorkQueueProps } from './work-queue';
 
 /**
  * Properties of a TopicFanOut.
  */
 export interface TopicFanOutProps {
   /**
+   * A topic to fan out instead of creating one: defined elsewhere in this app, or imported.
+   *
+   * The fan-out then creates no topic and no key, and `fifo`, `topicName`,
+   * `contentBasedDeduplication` and `encryptionKey` must not be given: the topic has its own.
+   * The fan-out adds to the topic's policy (and its key's) only the statements its methods ask
+   * for, never a posture of its own such as the TLS-only deny: that is the owner's decision, made
+   * where the topic is defined (`enforceSSL`), where the compliance packs check it, and the
+   * fan-out could not make it for an imported topic anyway. Where those policies cannot be
+   * changed (an imported topic or key), `allowServicePublish` and `allowAccountPublish` return
+   * the statements the topic's owner must add, and a warning gives them at synth.
+   *
+   * @default - a new topic, encrypted with `encryptionKey`, that denies publishing without TLS
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
    * Whether the topic is FIFO: strict order per message group and deduplication, for
    * SQS subscribers only. Queues added with `addQueue` are FIFO too unless they say otherwise.
+   * Not with `topic`.
    *
    * @default - false, unless `topicName` ends in `.fifo`
    */
   readonly fifo?: boolean;
 
   /**
-   * Use a SHA-256 hash of the message body as the deduplication id. FIFO topics only.
+   * Use a SHA-256 hash of the message body as the deduplication id. FIFO topics only. Not with `topic`.
    *
    * @default false
    */
@@ -39,7 +71,7 @@ export interface TopicFanOutProps {
 
   /**
    * The name of the topic: 1 to 256 letters, digits, hyphens and underscores; a FIFO
-   * topic's name ends in `.fifo`.
+   * topic's name ends in `.fifo`. Not with `topic`.
    *
    * @default - a name CloudFormation generates (for a FIFO topic, one derived from the construct path)
    */
@@ -47,14 +79,14 @@ export interface TopicFanOutProps {
 
   /**
    * The customer-managed key the topic encrypts messages with. Publishers need
-   * `kms:GenerateDataKey` and `kms:Decrypt` on it (`grantPublish` gives both).
+   * `kms:GenerateDataKey` and `kms:Decrypt` on it (`grantPublish` gives both). Not with `topic`.
    *
    * Do not share it with a queue subscribed to this topic: the queue's key policy names
    * the topic and the topic names the key, a dependency cycle.
    *
    * @default - a new key with rotation on, used by this topic only
    */
-  readonly masterKey?: kms.IKey;
+  readonly encryptionKey?: kms.IKey;
 
   /**
    * The topic the alarms notify.
@@ -62,6 +94,16 @@ export interface TopicFanOutProps {
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * What happens to the stateful resources the fan-out creates when they leave the stack: the
+   * topic's key, the queues `addQueue` creates (unless their options give a removal policy of
+   * their own), and the shared subscription dead-letter queue and its key. The topic holds no
+   * messages and is deleted with the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -69,37 +111,48 @@ export interface TopicFanOutProps {
  */
 export interface FanOutQueueOptions extends WorkQueueProps, FanOutSubscriptionOptions {}
 
-const FIFO_SUFFIX = '.fifo';
-const TOPIC_NAME_MAX_LENGTH = 256;
-const SNS_SERVICE_PRINCIPAL = 'sns.amazonaws.com';
+const CODESTAR_NOTIFICATIONS_PRINCIPAL = 'codestar-notifications.amazonaws.com';
+
+/** What a publisher does with the topic's key: exactly the actions behind aws-cdk-lib's `kms:GenerateDataKey*`. */
+const PUBLISH_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
+
+/** SQS keeps a message at most 14 days; SNS stamps it when it moves it to the dead-letter queue. */
+const SUBSCRIPTION_DEAD_LETTER_RETENTION = Duration.days(14);
+
+/** The share of the retention after which a waiting undeliverable message alarms: redrive it before it expires. */
+const DEAD_LETTER_AGE_ALARM_SHARE = 0.75;
 
 /**
  * An SNS topic fanned out to SQS queues and other subscribers, with the policies that
- * let exactly this topic deliver.
+ * let exactly this topic deliver. It is itself an `sns.ITopic` (the topic it fans out):
+ * pass it wherever a topic is expected.
  *
- * - The topic is encrypted with a key of its own and denies publishing without TLS.
+ * - The topic is encrypted with a key of its own and denies publishing without TLS (or is
+ *   a topic you give, whose posture stays yours).
  * - Every subscriber queue's policy lets `sns.amazonaws.com` send only when
  *   `aws:SourceArn` is this topic, and each customer-managed key a subscriber queue uses
  *   lets SNS use it only for this topic.
- * - Every subscription has a dead-letter queue (a WorkQueue, kept 14 days) and an alarm.
+ * - What SNS cannot deliver to a subscriber lands in one subscription dead-letter queue shared
+ *   by all subscribers (a WorkQueue kept 14 days, under a key of its own, that only this topic
+ *   may send to), which alarms when it is not empty and before its messages expire. A subscriber
+ *   may have a dead-letter queue of its own instead (`deadLetterQueue`), with its own alarm.
  * - Alarms on failed notifications and on messages moved to (or lost on the way to) a
  *   subscription dead-letter queue.
  *
- * Subscribers can be added at any time with `addQueue`, `subscribeQueue`,
- * `addHttpsSubscriber`, `addLambdaSubscriber`, `addEmailSubscriber` and `addSmsSubscriber`.
+ * Subscribers can be added at any time with `addQueue`, `addQueueSubscriber`,
+ * `addHttpsSubscriber`, `addLambdaSubscriber`, `addEmailSubscriber` and `addSmsSubscriber`,
+ * each under an id of its own: `<fanOut>/Subscriptions/<id>` (and `<fanOut>/Queues/<id>` for
+ * the queue `addQueue` creates).
  */
-export class TopicFanOut extends Construct {
-  /** The topic. */
-  public readonly topic: sns.Topic;
+export class TopicFanOut extends sns.TopicBase {
+  /** The topic: created here, or the one given. */
+  public readonly topic: sns.ITopic;
 
-  /** The key the topic encrypts messages with. */
-  public readonly masterKey: kms.IKey;
+  /** The key the topic encrypts messages with: created here, given, or the given topic's (if any). */
+  public readonly encryptionKey?: kms.IKey;
 
   /** The topic the alarms notify. */
   public readonly alarmTopic: sns.ITopic;
-
-  /** Whether the topic is FIFO. */
-  public readonly fifo: boolean;
 
   /** Alarms when SNS fails to deliver a notification to any subscriber. */
   public readonly notificationsFailedAlarm: cloudwatch.Alarm;
@@ -113,44 +166,79 @@ export class TopicFanOut extends Construct {
    */
   public readonly notificationsFailedToRedriveToDeadLetterQueueAlarm: cloudwatch.Alarm;
 
+  // sns.ITopic, answered by the topic.
+  public readonly topicArn: string;
+  public readonly topicName: string;
+  /** The same key as `encryptionKey`: `sns.ITopic` calls it `masterKey`. */
+  public readonly masterKey?: kms.IKey;
+  public readonly fifo: boolean;
+  public readonly contentBasedDeduplication: boolean;
+  protected readonly autoCreatePolicy = false;
+
+  private removalPolicy: RemovalPolicy;
+  private readonly createdKey?: kms.Key;
   private readonly createdQueues: WorkQueue[] = [];
+  /** The queues whose options gave no removal policy: they follow the fan-out's. */
+  private readonly queuesFollowingRemovalPolicy: WorkQueue[] = [];
   private readonly createdSubscriptions: FanOutSubscription[] = [];
+  private readonly subscriberIds = new Set<string>();
+  /** Each endpoint subscribed (its literal string, token or not) and the id it was subscribed under. */
+  private readonly subscribedEndpoints = new Map<string, string>();
+  private sharedDeadLetterQueue?: WorkQueue;
+  private sharedDeadLetterQueueWiring?: QueueWiring;
+  private sharedDeadLetterQueueNotEmptyAlarm?: cloudwatch.Alarm;
+  private sharedDeadLetterQueueMessageAgeAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: TopicFanOutProps = {}) {
-    super(scope, id);
+    // As an sns.ITopic the fan-out lives where its topic does: grants across accounts depend on it.
+    super(scope, id, { account: props.topic?.env.account, region: props.topic?.env.region });
+    validateTopicChoice(this, props);
+    this.removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'SQS queues and KMS keys');
 
-    this.fifo = resolveFifo(props);
-    validateTopicProps(this, props, this.fifo);
-
-    this.masterKey =
-      props.masterKey ??
-      new kms.Key(this, 'Key', {
-        description: `Encrypts the topic of ${this.node.path}`,
-        enableKeyRotation: true,
+    if (props.topic) {
+      this.topic = props.topic;
+      this.encryptionKey = props.topic.masterKey;
+    } else {
+      const fifo = resolveFifo(props.fifo, props.topicName);
+      if (props.encryptionKey) {
+        this.encryptionKey = props.encryptionKey;
+      } else {
+        this.createdKey = new kms.Key(this, 'Key', {
+          description: `Encrypts the topic of ${this.node.path}`,
+          enableKeyRotation: true,
+          removalPolicy: this.removalPolicy,
+        });
+        this.encryptionKey = this.createdKey;
+      }
+      this.topic = new sns.Topic(this, 'Topic', {
+        topicName: props.topicName,
+        fifo: fifo || undefined,
+        contentBasedDeduplication: props.contentBasedDeduplication,
+        masterKey: this.encryptionKey,
+        enforceSSL: true,
       });
+    }
 
-    this.topic = new sns.Topic(this, 'Topic', {
-      topicName: props.topicName,
-      fifo: this.fifo || undefined,
-      contentBasedDeduplication: props.contentBasedDeduplication,
-      masterKey: this.masterKey,
-      enforceSSL: true,
-    });
+    this.topicArn = this.topic.topicArn;
+    this.topicName = this.topic.topicName;
+    this.masterKey = this.encryptionKey;
+    this.fifo = this.topic.fifo;
+    this.contentBasedDeduplication = this.topic.contentBasedDeduplication;
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
     this.notificationsFailedAlarm = this.topicAlarm(
       'NotificationsFailedAlarm',
-      this.topic.metricNumberOfNotificationsFailed(),
+      this.metricNumberOfNotificationsFailed(),
       `SNS failed to deliver notifications of ${this.node.path} to a subscriber.`,
     );
     this.notificationsRedrivenToDeadLetterQueueAlarm = this.topicAlarm(
       'NotificationsRedrivenToDeadLetterQueueAlarm',
-      this.topic.metric('NumberOfNotificationsRedrivenToDlq'),
+      this.metric('NumberOfNotificationsRedrivenToDlq'),
       `SNS moved undeliverable notifications of ${this.node.path} to a subscription dead-letter queue.`,
     );
     this.notificationsFailedToRedriveToDeadLetterQueueAlarm = this.topicAlarm(
       'NotificationsFailedToRedriveToDeadLetterQueueAlarm',
-      this.topic.metric('NumberOfNotificationsFailedToRedriveToDlq'),
+      this.metric('NumberOfNotificationsFailedToRedriveToDlq'),
       `SNS could not move undeliverable notifications of ${this.node.path} to a subscription dead-letter queue: they are lost for that subscriber. Check the dead-letter queue's policy and key.`,
     );
   }
@@ -160,74 +248,106 @@ export class TopicFanOut extends Construct {
     return [...this.createdQueues];
   }
 
-  /** Every subscription made through this construct, in the order they were added. */
+  /** Every subscription made through the `add*` methods, in the order they were added. */
   public get subscriptions(): FanOutSubscription[] {
     return [...this.createdSubscriptions];
   }
 
-  /** Every alarm: the topic's, each subscription's, and each queue's created by `addQueue`. */
+  /**
+   * The dead-letter queue every subscription shares unless it has its own: a WorkQueue at
+   * `<fanOut>/SubscriptionDeadLetterQueue`, FIFO when the topic is, kept 14 days, under a key of
+   * its own. Only this topic may send to it. Created with the first subscriber; undefined before.
+   */
+  public get subscriptionDeadLetterQueue(): WorkQueue | undefined {
+    return this.sharedDeadLetterQueue;
+  }
+
+  /** Alarms when an undeliverable notification waits in the shared subscription dead-letter queue. */
+  public get subscriptionDeadLetterQueueNotEmptyAlarm(): cloudwatch.Alarm | undefined {
+    return this.sharedDeadLetterQueueNotEmptyAlarm;
+  }
+
+  /**
+   * Alarms when the oldest notification in the shared subscription dead-letter queue is older than
+   * 75% of its 14-day retention: redrive or inspect it before it expires.
+   */
+  public get subscriptionDeadLetterQueueMessageAgeAlarm(): cloudwatch.Alarm | undefined {
+    return this.sharedDeadLetterQueueMessageAgeAlarm;
+  }
+
+  /**
+   * Every alarm: the topic's, the shared subscription dead-letter queue's (and its WorkQueue's),
+   * each subscription's own dead-letter queue's, and each queue's created by `addQueue`.
+   */
   public get alarms(): cloudwatch.Alarm[] {
     return [
       this.notificationsFailedAlarm,
       this.notificationsRedrivenToDeadLetterQueueAlarm,
       this.notificationsFailedToRedriveToDeadLetterQueueAlarm,
+      ...[this.sharedDeadLetterQueueNotEmptyAlarm, this.sharedDeadLetterQueueMessageAgeAlarm].filter(
+        (alarm): alarm is cloudwatch.Alarm => alarm !== undefined,
+      ),
+      ...(this.sharedDeadLetterQueue?.alarms ?? []),
       ...this.createdSubscriptions.flatMap((subscription) => subscription.alarms),
       ...this.createdQueues.flatMap((queue) => queue.alarms),
     ];
   }
 
   /**
-   * Creates a WorkQueue subscribed to the topic.
+   * Creates a WorkQueue at `<fanOut>/Queues/<id>` subscribed to the topic at `<fanOut>/Subscriptions/<id>`.
    *
    * The queue is FIFO when the topic is, unless `fifo` says otherwise: a FIFO topic may
    * feed a standard queue (best-effort order, at-least-once), a standard topic may not
    * feed a FIFO queue. Its alarms notify this construct's alarm topic unless `alarmTopic`
-   * is given. Its subscription's dead-letter queue uses the queue's key, if any.
+   * is given; it follows the fan-out's `removalPolicy` unless `removalPolicy` is given.
    */
   public addQueue(id: string, options: FanOutQueueOptions = {}): WorkQueue {
-    const nameSaysFifo =
-      options.queueName !== undefined &&
-      !Token.isUnresolved(options.queueName) &&
-      options.queueName.endsWith(FIFO_SUFFIX);
-    const fifo = options.fifo ?? (nameSaysFifo || this.fifo);
+    const method = 'addQueue';
+    const at = `${method}("${id}")`;
+    this.checkSubscriberId(method, id);
+    const fifo = options.fifo ?? (nameSaysFifo(options.queueName) || this.fifo);
     if (fifo && !this.fifo) {
       throw invalidProp(
         this,
-        `addQueue("${id}") fifo`,
+        `${at} fifo`,
         'must be false behind a standard topic (SNS delivers only FIFO topics to FIFO queues); make the TopicFanOut FIFO or the queue standard',
         true,
       );
     }
-    if (options.encryptionKey && options.encryptionKey === this.masterKey) {
+    if (options.encryptionKey && options.encryptionKey === this.encryptionKey) {
       throw invalidProp(
         this,
-        `addQueue("${id}") encryptionKey`,
-        "must not be the topic's masterKey (the key policy would name the topic and the topic the key: a dependency cycle); give the queue a key of its own",
+        `${at} encryptionKey`,
+        "must not be the topic's encryptionKey (the key policy would name the topic and the topic the key: a dependency cycle); give the queue a key of its own",
         options.encryptionKey.node.path,
       );
     }
+    this.validateSubscriptionOptions(at, options);
 
-    const queue = new WorkQueue(this, id, {
+    const queue = new WorkQueue(this.namespace('Queues'), id, {
       ...options,
       fifo,
       alarmTopic: options.alarmTopic ?? this.alarmTopic,
+      removalPolicy: options.removalPolicy ?? this.removalPolicy,
     });
     this.createdQueues.push(queue);
-
-    const added = this.letTopicDeliverTo(queue, queue.encryptionKey);
-    this.subscribe(this, `${id}Subscription`, {
+    if (options.removalPolicy === undefined) {
+      this.queuesFollowingRemovalPolicy.push(queue);
+    }
+    this.claim(id, queue.queueArn);
+    this.subscribe(this.namespace('Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.SQS,
       endpoint: queue.queueArn,
-      filter: options,
+      options,
       rawMessageDelivery: options.rawMessageDelivery,
-      deadLetterQueueEncryptionKey: queue.encryptionKey,
-      dependsOn: [added.queue, added.key].filter((d): d is IDependable => d !== undefined),
+      endpointWiring: letTopicSendTo(this.topicArn, queue, this.sendStatementId()),
     });
     return queue;
   }
 
   /**
-   * Subscribes an existing queue, defined here or imported, in this account or another.
+   * Subscribes an existing queue, defined here or imported, in this account or another,
+   * at `<fanOut>/Subscriptions/<id>`.
    *
    * When this construct can change the queue's policy (and its key's), it adds the
    * statements that let SNS deliver for this topic only. When it cannot (an imported
@@ -236,145 +356,229 @@ export class TopicFanOut extends Construct {
    * and a warning says so at synth. A queue in another account must also confirm the
    * subscription: SNS sends a `SubscriptionConfirmation` message to the queue whose
    * `SubscribeURL` the owner visits (or passes to `ConfirmSubscription`).
+   *
+   * A queue of another stack of this app subscribes in its own stack, under the queue, as
+   * aws-cdk-lib's `SqsSubscription` does: that stack then depends on the topic's, never the reverse.
    */
-  public subscribeQueue(queue: sqs.IQueue, options: FanOutSubscriptionOptions = {}): FanOutSubscription {
-    if (queue.fifo && !this.fifo) {
-      throw invalidProp(
-        this,
-        'subscribeQueue queue',
-        'must be a standard queue behind a standard topic (SNS delivers only FIFO topics to FIFO queues)',
-        queue.node.path,
-      );
-    }
-    if (
-      queue.encryptionType === sqs.QueueEncryption.KMS_MANAGED ||
-      (queue.encryptionMasterKey !== undefined && isAwsManagedKey(queue.encryptionMasterKey, AWS_MANAGED_SQS_KEY_ALIAS))
-    ) {
-      throw invalidProp(
-        this,
-        'subscribeQueue queue',
-        `must not be encrypted with the AWS-managed ${AWS_MANAGED_SQS_KEY_ALIAS} key (SNS cannot use it, so every message would be lost); use SSE-SQS or a customer-managed key`,
-        queue.node.path,
-      );
-    }
-    if (queue.encryptionMasterKey && queue.encryptionMasterKey === this.masterKey) {
-      throw invalidProp(
-        this,
-        'subscribeQueue queue',
-        "must not be encrypted with the topic's masterKey (a dependency cycle between the key policy and the topic); give the queue a key of its own",
-        queue.node.path,
-      );
-    }
+  public addQueueSubscriber(
+    id: string,
+    queue: sqs.IQueue,
+    options: FanOutSubscriptionOptions = {},
+  ): FanOutSubscription {
+    const method = 'addQueueSubscriber';
+    this.checkSubscriberId(method, id);
+    this.checkEndpoint(method, 'queue', queue.queueArn);
+    validateQueueForTopic(this, `${method} queue`, queue, topicTraits(this.topic), 'subscriber');
+    this.validateSubscriptionOptions(`${method}("${id}")`, options);
 
-    const policyDependables = this.letTopicDeliverTo(queue, queue.encryptionMasterKey);
-    const notAdded = [
-      ...(policyDependables.queue ? [] : [this.sendMessageStatement(queue)]),
-      ...(queue.encryptionMasterKey && !policyDependables.key ? [this.useKeyStatement()] : []),
-    ];
-    // A queue of another stack of this app subscribes in its own stack, as aws-cdk-lib's
-    // SqsSubscription does: that stack then depends on the topic's, never the reverse.
-    const inOtherStack = Stack.of(queue) !== Stack.of(this) && Construct.isConstruct(queue);
-    const home: Construct = inOtherStack ? (queue as Construct) : this;
-    const id = inOtherStack
-      ? `${Names.nodeUniqueId(this.node)}Subscription`
-      : `Queue${Names.nodeUniqueId(queue.node)}Subscription`;
-    const subscription = this.subscribe(home, id, {
-      protocol: sns.SubscriptionProtocol.SQS,
-      endpoint: queue.queueArn,
-      filter: options,
-      rawMessageDelivery: options.rawMessageDelivery,
-      dependsOn: [policyDependables.queue, policyDependables.key].filter((d): d is IDependable => d !== undefined),
-      statementsForEndpointOwner: notAdded,
-    });
+    this.claim(id, queue.queueArn);
+    const endpointWiring = letTopicSendTo(this.topicArn, queue, this.sendStatementId());
+    const inOtherStack = Stack.of(queue) !== Stack.of(this);
+    const subscription = this.subscribe(
+      inOtherStack ? queue : this.namespace('Subscriptions'),
+      inOtherStack ? `${Names.nodeUniqueId(this.node)}${id}` : id,
+      {
+        protocol: sns.SubscriptionProtocol.SQS,
+        endpoint: queue.queueArn,
+        options,
+        rawMessageDelivery: options.rawMessageDelivery,
+        endpointWiring,
+      },
+    );
+    const notAdded = endpointWiring.notAdded;
     if (notAdded.length > 0) {
       Annotations.of(subscription).addWarningV2(
         'cdk-decoupling-patterns:endpointPolicyNotManaged',
         `${queue.queueArn} is not managed by this app, so SNS cannot deliver to it until its owner adds these statements (the first to the queue policy${notAdded.length > 1 ? ', the second to the key policy' : ''}) and, for a queue in another account, confirms the subscription: ` +
-          this.describeStatements(notAdded),
+          describeStatements(this.topic, notAdded),
       );
     }
     return subscription;
   }
 
   /**
-   * Subscribes an HTTPS endpoint, with a delivery policy (retries with backoff, optional
-   * throttle) and a dead-letter queue for what it cannot deliver. Standard topics only.
+   * Subscribes an HTTPS endpoint at `<fanOut>/Subscriptions/<id>`, with a delivery policy
+   * (retries with backoff, optional throttle). Standard topics only.
    *
    * The endpoint must confirm the subscription (SNS posts a `SubscriptionConfirmation`).
    */
-  public addHttpsSubscriber(url: string, options: FanOutHttpsSubscriptionOptions = {}): FanOutSubscription {
-    this.requireStandardTopic('addHttpsSubscriber', url);
+  public addHttpsSubscriber(id: string, url: string, options: FanOutHttpsSubscriptionOptions = {}): FanOutSubscription {
+    const method = 'addHttpsSubscriber';
+    this.requireStandardTopic(method, url);
+    this.checkSubscriberId(method, id);
     if (!Token.isUnresolved(url) && !isHttpsUrl(url)) {
-      throw invalidProp(
-        this,
-        'addHttpsSubscriber url',
-        'must be an https:// URL (SNS would send plain-text HTTP)',
-        url,
-      );
+      throw invalidProp(this, `${method} url`, 'must be an https:// URL (SNS would send plain-text HTTP)', url);
     }
-    return this.subscribe(this, this.endpointId('Https', url), {
+    this.checkEndpoint(method, 'url', url);
+    this.validateSubscriptionOptions(`${method}("${id}")`, options);
+
+    this.claim(id, url);
+    return this.subscribe(this.namespace('Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.HTTPS,
       endpoint: url,
-      filter: options,
+      options,
       rawMessageDelivery: options.rawMessageDelivery,
       deliveryPolicy: options.deliveryPolicy,
     });
   }
 
   /**
-   * Subscribes a Lambda function, and lets this topic (only) invoke it. Standard topics
-   * only; behind a FIFO topic, subscribe a queue and let it trigger the function.
+   * Subscribes a Lambda function at `<fanOut>/Subscriptions/<id>`, and lets this topic (only)
+   * invoke it. Standard topics only; behind a FIFO topic, subscribe a queue and let it trigger
+   * the function. A function of another stack subscribes in its own stack, under the function.
    */
-  public addLambdaSubscriber(fn: lambda.IFunction, options: FanOutFilterOptions = {}): FanOutSubscription {
-    this.requireStandardTopic('addLambdaSubscriber', fn.node.path);
+  public addLambdaSubscriber(id: string, fn: lambda.IFunction, options: FanOutFilterOptions = {}): FanOutSubscription {
+    const method = 'addLambdaSubscriber';
+    this.requireStandardTopic(method, fn.node.path);
+    this.checkSubscriberId(method, id);
+    this.checkEndpoint(method, 'fn', fn.functionArn);
+    this.validateSubscriptionOptions(`${method}("${id}")`, options);
+
+    this.claim(id, fn.functionArn);
     const permissionId = `InvokedBy${Names.nodeUniqueId(this.topic.node)}`;
-    fn.addPermission(permissionId, {
-      principal: new iam.ServicePrincipal(SNS_SERVICE_PRINCIPAL),
-      sourceArn: this.topic.topicArn,
-    });
+    if (!fn.permissionsNode.tryFindChild(permissionId)) {
+      fn.addPermission(permissionId, {
+        principal: new iam.ServicePrincipal(SNS_SERVICE_PRINCIPAL),
+        sourceArn: this.topicArn,
+      });
+    }
     const permission = fn.permissionsNode.tryFindChild(permissionId);
-    return this.subscribe(this, `Lambda${Names.nodeUniqueId(fn.node)}Subscription`, {
-      protocol: sns.SubscriptionProtocol.LAMBDA,
-      endpoint: fn.functionArn,
-      filter: options,
-      dependsOn: permission ? [permission] : [],
-    });
+    const inOtherStack = Stack.of(fn) !== Stack.of(this);
+    return this.subscribe(
+      inOtherStack ? fn : this.namespace('Subscriptions'),
+      inOtherStack ? `${Names.nodeUniqueId(this.node)}${id}` : id,
+      {
+        protocol: sns.SubscriptionProtocol.LAMBDA,
+        endpoint: fn.functionArn,
+        options,
+        endpointWiring: { dependables: permission ? [permission] : [], notAdded: [] },
+      },
+    );
   }
 
   /**
-   * Subscribes an email address. The recipient must confirm from the email SNS sends.
-   * Standard topics only.
+   * Subscribes an email address at `<fanOut>/Subscriptions/<id>`. The recipient must confirm
+   * from the email SNS sends. Standard topics only.
    */
-  public addEmailSubscriber(address: string): FanOutSubscription {
-    this.requireStandardTopic('addEmailSubscriber', address);
+  public addEmailSubscriber(id: string, address: string): FanOutSubscription {
+    const method = 'addEmailSubscriber';
+    this.requireStandardTopic(method, address);
+    this.checkSubscriberId(method, id);
     if (!Token.isUnresolved(address) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
-      throw invalidProp(this, 'addEmailSubscriber address', 'must be an email address', address);
+      throw invalidProp(this, `${method} address`, 'must be an email address', address);
     }
-    return this.subscribe(this, this.endpointId('Email', address), {
+    this.checkEndpoint(method, 'address', address);
+
+    this.claim(id, address);
+    return this.subscribe(this.namespace('Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.EMAIL,
       endpoint: address,
-      filter: {},
+      options: {},
     });
   }
 
   /**
-   * Subscribes a phone number to text messages (SMS). Standard topics only.
+   * Subscribes a phone number to text messages (SMS) at `<fanOut>/Subscriptions/<id>`.
+   * Standard topics only.
    */
-  public addSmsSubscriber(phoneNumber: string): FanOutSubscription {
-    this.requireStandardTopic('addSmsSubscriber', phoneNumber);
+  public addSmsSubscriber(id: string, phoneNumber: string): FanOutSubscription {
+    const method = 'addSmsSubscriber';
+    this.requireStandardTopic(method, phoneNumber);
+    this.checkSubscriberId(method, id);
     if (!Token.isUnresolved(phoneNumber) && !/^\+[1-9][0-9]{1,14}$/.test(phoneNumber)) {
       throw invalidProp(
         this,
-        'addSmsSubscriber phoneNumber',
+        `${method} phoneNumber`,
         'must be in E.164 format: "+", a country code and at most 15 digits, e.g. "+14155550100"',
         phoneNumber,
       );
     }
-    return this.subscribe(this, this.endpointId('Sms', phoneNumber), {
+    this.checkEndpoint(method, 'phoneNumber', phoneNumber);
+
+    this.claim(id, phoneNumber);
+    return this.subscribe(this.namespace('Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.SMS,
       endpoint: phoneNumber,
-      filter: {},
+      options: {},
     });
+  }
+
+  /**
+   * Subscribes an aws-cdk-lib subscriber (`sns.ITopicSubscription`, e.g. `SqsSubscription`),
+   * so that the fan-out works wherever an `sns.ITopic` is expected.
+   *
+   * The subscription is made as `sns.Topic.addSubscription` makes it (under the subscriber's
+   * scope when it names one, else at `<fanOut>/Subscriptions/<subscriberId>`), with one
+   * difference: unless the subscriber brings a dead-letter queue, undeliverable messages go to
+   * the fan-out's shared subscription dead-letter queue. The subscriber wires its endpoint's
+   * policies as aws-cdk-lib does; prefer the `add*` methods, which grant for this topic only and
+   * return what they could not add. Such subscriptions are not listed in `subscriptions`.
+   */
+  public addSubscription(topicSubscription: sns.ITopicSubscription): sns.Subscription {
+    const config = topicSubscription.bind(this);
+    if (Token.isUnresolved(config.subscriberId)) {
+      throw invalidProp(
+        this,
+        'addSubscription topicSubscription',
+        'must name its subscription with an id known at synth (an endpoint given as a token has none); use the add* method for its protocol, which takes an id',
+        config.endpoint,
+      );
+    }
+    const scope = config.subscriberScope ?? this.namespace('Subscriptions');
+    const inNamespace = config.subscriberScope === undefined;
+    if (inNamespace) {
+      this.checkSubscriberId('addSubscription', config.subscriberId);
+    } else if (scope.node.tryFindChild(config.subscriberId)) {
+      throw invalidProp(
+        this,
+        'addSubscription topicSubscription',
+        `is already subscribed under ${scope.node.path} (each subscriber once)`,
+        config.subscriberId,
+      );
+    }
+    this.checkEndpoint('addSubscription', 'topicSubscription', config.endpoint);
+    if (config.deadLetterQueue) {
+      validateQueueForTopic(
+        this,
+        'addSubscription deadLetterQueue',
+        config.deadLetterQueue,
+        topicTraits(this.topic),
+        'deadLetterQueue',
+      );
+    }
+
+    if (inNamespace) {
+      this.subscriberIds.add(config.subscriberId);
+    }
+    this.subscribedEndpoints.set(config.endpoint, config.subscriberId);
+    const shared = config.deadLetterQueue === undefined;
+    const subscription = new sns.Subscription(scope, config.subscriberId, {
+      topic: this.topic,
+      protocol: config.protocol,
+      endpoint: config.endpoint,
+      rawMessageDelivery: config.rawMessageDelivery,
+      filterPolicy: config.filterPolicy,
+      filterPolicyWithMessageBody: config.filterPolicyWithMessageBody,
+      region: config.region,
+      deliveryPolicy: config.deliveryPolicy,
+      subscriptionRoleArn: config.subscriptionRoleArn,
+      deadLetterQueue: config.deadLetterQueue ?? this.ensureSharedDeadLetterQueue(),
+    });
+    if (config.subscriptionDependency) {
+      subscription.node.addDependency(config.subscriptionDependency);
+    }
+    if (shared) {
+      subscription.node.addDependency(...this.sharedDeadLetterQueueWiring!.dependables);
+    }
+    return subscription;
+  }
+
+  /**
+   * Adds a statement to the topic's resource policy; nothing is added to a topic this app
+   * does not manage (`statementAdded` is false).
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return this.topic.addToResourcePolicy(statement);
   }
 
   /**
@@ -383,13 +587,26 @@ export class TopicFanOut extends Construct {
    * `topic.grantPublish` grants `kms:GenerateDataKey*`, a wildcard compliance packs flag).
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
-    const publish = iam.Grant.addToPrincipalOrResource({
+    return grantWithKey({
       grantee,
       actions: ['sns:Publish'],
-      resourceArns: [this.topic.topicArn],
+      resourceArns: [this.topicArn],
       resource: this.topic,
+      key: this.encryptionKey,
+      keyActions: PUBLISH_KEY_ACTIONS,
     });
-    return publish.combine(this.masterKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
+  }
+
+  /**
+   * Grants actions on the topic's key, if it has one. `kms:GenerateDataKey*`, which
+   * aws-cdk-lib's `grants.publish` asks for, is granted as the one action SNS uses,
+   * `kms:GenerateDataKey`, so that no grant through this topic carries a wildcard.
+   */
+  public grantOnKey(grantee: iam.IGrantable, ...actions: string[]): iam.GrantOnKeyResult {
+    const exact = [
+      ...new Set(actions.map((action) => (action === 'kms:GenerateDataKey*' ? 'kms:GenerateDataKey' : action))),
+    ];
+    return { grant: this.encryptionKey?.grant(grantee, ...exact) };
   }
 
   /**
@@ -399,51 +616,52 @@ export class TopicFanOut extends Construct {
    * The topic policy allows `servicePrincipal` to publish only when `aws:SourceArn`
    * matches `sourceArn` and `aws:SourceAccount` is `sourceAccount`, which guards against
    * the confused deputy; the key policy lets the service use the topic's key under the
-   * same conditions. When the key is imported, its policy cannot be changed here and a
-   * warning gives the statement to add.
+   * same conditions.
    *
    * @param servicePrincipal the service, e.g. `s3.amazonaws.com`
    * @param sourceArn the resource the service publishes for (ARN patterns with `*` allowed)
    * @param sourceAccount the account that owns that resource. Default: this stack's account
+   * @returns the statements this app could not add because it does not manage the topic or its key
+   *   (the topic policy's, then the key policy's), which the topic's owner must add; empty when all were added
    */
-  public allowServicePublish(servicePrincipal: string, sourceArn: string, sourceAccount?: string): void {
+  public allowServicePublish(
+    servicePrincipal: string,
+    sourceArn: string,
+    sourceAccount?: string,
+  ): iam.PolicyStatement[] {
+    const method = 'allowServicePublish';
     if (!Token.isUnresolved(servicePrincipal) && !/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/.test(servicePrincipal)) {
       throw invalidProp(
         this,
-        'allowServicePublish servicePrincipal',
+        `${method} servicePrincipal`,
         'must be an AWS service principal such as "s3.amazonaws.com"',
         servicePrincipal,
       );
     }
     if (!Token.isUnresolved(sourceArn) && !sourceArn.startsWith('arn:')) {
-      throw invalidProp(
-        this,
-        'allowServicePublish sourceArn',
-        'must be an ARN (it may contain * wildcards)',
-        sourceArn,
-      );
+      throw invalidProp(this, `${method} sourceArn`, 'must be an ARN (it may contain * wildcards)', sourceArn);
     }
+    validateAccountId(this, `${method} sourceAccount`, sourceAccount);
+
     const account = sourceAccount ?? Stack.of(this).account;
-    validateAccountId(this, 'allowServicePublish sourceAccount', sourceAccount);
-    const conditions = {
-      ArnLike: { 'aws:SourceArn': sourceArn },
-      StringEquals: { 'aws:SourceAccount': account },
-    };
     const principal = new iam.ServicePrincipal(servicePrincipal);
-    this.topic.addToResourcePolicy(
+    return this.allowPublishing(
+      method,
       new iam.PolicyStatement({
         principals: [principal],
         actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions,
+        resources: [this.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': sourceArn },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
       }),
-    );
-    this.addToKeyPolicy(
-      new iam.PolicyStatement({
-        principals: [principal],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions,
+      serviceKeyStatement({
+        servicePrincipal,
+        actions: PUBLISH_KEY_ACTIONS,
+        sourceArn,
+        sourceArnOperator: 'ArnLike',
+        sourceAccount: account,
       }),
     );
   }
@@ -454,124 +672,229 @@ export class TopicFanOut extends Construct {
    * `kms:Decrypt` on its key; the key policy lets that account use the key only through SNS.
    *
    * @param accountId the 12-digit id of the publishing account
+   * @returns the statements this app could not add because it does not manage the topic or its key
+   *   (the topic policy's, then the key policy's), which the topic's owner must add; empty when all were added
    */
-  public allowAccountPublish(accountId: string): void {
-    validateAccountId(this, 'allowAccountPublish accountId', accountId);
+  public allowAccountPublish(accountId: string): iam.PolicyStatement[] {
+    const method = 'allowAccountPublish';
+    validateAccountId(this, `${method} accountId`, accountId);
     const principal = new iam.AccountPrincipal(accountId);
-    this.topic.addToResourcePolicy(
+    return this.allowPublishing(
+      method,
       new iam.PolicyStatement({
         principals: [principal],
         actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
+        resources: [this.topicArn],
       }),
-    );
-    this.addToKeyPolicy(
       new iam.PolicyStatement({
         principals: [principal],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        actions: PUBLISH_KEY_ACTIONS,
         resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(this).region}.amazonaws.com` } },
+        conditions: { StringEquals: { 'kms:ViaService': regionalServiceName(this, 'sns') } },
       }),
     );
+  }
+
+  /**
+   * Makes the topic the target of an AWS CodeStar notification rule: the topic policy lets
+   * `codestar-notifications.amazonaws.com` publish, and the key policy lets it use the key
+   * through SNS only. Where this app does not manage the topic or its key, a warning gives the
+   * statements to add.
+   */
+  public bindAsNotificationRuleTarget(_scope: Construct): notifications.NotificationRuleTargetConfig {
+    const principal = new iam.ServicePrincipal(CODESTAR_NOTIFICATIONS_PRINCIPAL);
+    this.allowPublishing(
+      'bindAsNotificationRuleTarget',
+      new iam.PolicyStatement({ principals: [principal], actions: ['sns:Publish'], resources: [this.topicArn] }),
+      new iam.PolicyStatement({
+        principals: [principal],
+        actions: PUBLISH_KEY_ACTIONS,
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': regionalServiceName(this, 'sns') } },
+      }),
+    );
+    return { targetType: 'SNS', targetAddress: this.topicArn };
+  }
+
+  /** The named metric of the topic, exactly as the topic's own `metric` makes it. */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.topic.metric(metricName, props);
+  }
+
+  /**
+   * Applies the removal policy to what the fan-out created and keeps state: the topic's key,
+   * the shared subscription dead-letter queue and its key, and the queues `addQueue` created
+   * without a removal policy of their own, now and later.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.removalPolicy = resolveRemovalPolicy(this, policy, 'SQS queues and KMS keys');
+    this.createdKey?.applyRemovalPolicy(this.removalPolicy);
+    this.sharedDeadLetterQueue?.applyRemovalPolicy(this.removalPolicy);
+    for (const queue of this.queuesFollowingRemovalPolicy) {
+      queue.applyRemovalPolicy(this.removalPolicy);
+    }
   }
 
   private subscribe(
     home: Construct,
-    id: string,
-    options: {
+    homeId: string,
+    spec: {
       protocol: sns.SubscriptionProtocol;
       endpoint: string;
-      filter: FanOutFilterOptions;
+      options: FanOutFilterOptions & { readonly deadLetterQueue?: sqs.IQueue };
       rawMessageDelivery?: boolean;
       deliveryPolicy?: sns.DeliveryPolicy;
-      deadLetterQueueEncryptionKey?: kms.IKey;
-      dependsOn?: IDependable[];
-      statementsForEndpointOwner?: iam.PolicyStatement[];
+      endpointWiring?: QueueWiring;
     },
   ): FanOutSubscription {
-    if (home.node.tryFindChild(id)) {
-      throw invalidProp(
-        this,
-        `${options.protocol} subscriber`,
-        'is already subscribed through this TopicFanOut (each endpoint once)',
-        options.endpoint,
-      );
-    }
-    const subscription = new FanOutSubscription(home, id, {
+    const given = spec.options.deadLetterQueue;
+    const shared = given === undefined || given === this.sharedDeadLetterQueue;
+    const subscription = new FanOutSubscription(home, homeId, {
       topic: this.topic,
-      protocol: options.protocol,
-      endpoint: options.endpoint,
-      filterPolicy: options.filter.filterPolicy,
-      filterPolicyWithMessageBody: options.filter.filterPolicyWithMessageBody,
-      rawMessageDelivery: options.rawMessageDelivery,
-      deliveryPolicy: options.deliveryPolicy,
-      deadLetterQueueEncryptionKey: options.deadLetterQueueEncryptionKey,
+      protocol: spec.protocol,
+      endpoint: spec.endpoint,
+      filterPolicy: spec.options.filterPolicy,
+      filterPolicyWithMessageBody: spec.options.filterPolicyWithMessageBody,
+      rawMessageDelivery: spec.rawMessageDelivery,
+      deliveryPolicy: spec.deliveryPolicy,
+      deadLetterQueue: given ?? this.ensureSharedDeadLetterQueue(),
+      deadLetterQueueAlarm: !shared,
       alarmTopic: this.alarmTopic,
-      dependsOn: options.dependsOn,
-      statementsForEndpointOwner: options.statementsForEndpointOwner,
     });
-    // sns.Subscription already lets this topic send to the dead-letter queue; its key must let SNS use it too.
-    options.deadLetterQueueEncryptionKey?.addToResourcePolicy(this.useKeyStatement(), true);
+    if (spec.endpointWiring) {
+      // SNS confirms an SQS subscription by sending to the queue: its policies must be in place first.
+      subscription.subscription.node.addDependency(...spec.endpointWiring.dependables);
+      subscription._addStatementsForEndpointOwner(spec.endpointWiring.notAdded);
+    }
     this.createdSubscriptions.push(subscription);
     return subscription;
   }
 
-  /**
-   * Adds to the queue policy (and to the key policy, when there is a key) the statements
-   * that let SNS deliver for this topic only. Returns what was added, so the
-   * subscription can wait for it; a missing entry means the policy could not be changed.
-   */
-  private letTopicDeliverTo(queue: sqs.IQueue, key: kms.IKey | undefined): { queue?: IDependable; key?: IDependable } {
-    const queueResult = queue.addToResourcePolicy(this.sendMessageStatement(queue));
-    const keyResult = key?.addToResourcePolicy(this.useKeyStatement(), true);
-    return {
-      queue: queueResult.statementAdded ? (queueResult.policyDependable ?? queue) : undefined,
-      // A key's policy lives in the key resource itself.
-      key: keyResult?.statementAdded ? key : undefined,
-    };
-  }
-
-  private sendMessageStatement(queue: sqs.IQueue): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      sid: `AllowTopic${Names.nodeUniqueId(this.node)}ToSend`.slice(0, 100),
-      principals: [new iam.ServicePrincipal(SNS_SERVICE_PRINCIPAL)],
-      actions: ['sqs:SendMessage'],
-      resources: [queue.queueArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': this.topic.topicArn } },
+  private ensureSharedDeadLetterQueue(): WorkQueue {
+    if (this.sharedDeadLetterQueue) {
+      return this.sharedDeadLetterQueue;
+    }
+    // A key of its own, not the topic's: its policy names the topic, and the topic would name it.
+    const queue = new WorkQueue(this, 'SubscriptionDeadLetterQueue', {
+      fifo: this.fifo,
+      retentionPeriod: SUBSCRIPTION_DEAD_LETTER_RETENTION,
+      deadLetterRetentionPeriod: SUBSCRIPTION_DEAD_LETTER_RETENTION,
+      encryption: WorkQueueEncryption.KMS,
+      alarmTopic: this.alarmTopic,
+      removalPolicy: this.removalPolicy,
     });
-  }
+    Annotations.of(queue).acknowledgeWarning(
+      'cdk-decoupling-patterns:deadLetterRetentionNotLonger',
+      'This queue holds messages SNS could not deliver and is kept the SQS maximum of 14 days; its own dead-letter queue (for messages a reprocessing consumer fails on) cannot be kept longer.',
+    );
+    this.sharedDeadLetterQueue = queue;
+    this.sharedDeadLetterQueueWiring = letTopicSendTo(this.topicArn, queue);
 
-  private useKeyStatement(): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(SNS_SERVICE_PRINCIPAL)],
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'aws:SourceArn': this.topic.topicArn } },
+    this.sharedDeadLetterQueueNotEmptyAlarm = notifyingAlarm(this, 'SubscriptionDeadLetterQueueNotEmptyAlarm', {
+      alarmTopic: this.alarmTopic,
+      description: `SNS could not deliver notifications of ${this.node.path} to a subscriber; they wait in its subscription dead-letter queue. Inspect them, fix the subscriber, and redrive them.`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
+    const ageThreshold = Math.floor(SUBSCRIPTION_DEAD_LETTER_RETENTION.toSeconds() * DEAD_LETTER_AGE_ALARM_SHARE);
+    this.sharedDeadLetterQueueMessageAgeAlarm = notifyingAlarm(this, 'SubscriptionDeadLetterQueueMessageAgeAlarm', {
+      alarmTopic: this.alarmTopic,
+      description: `An undeliverable notification of ${this.node.path} is older than 75% of the 14-day retention of its subscription dead-letter queue (${ageThreshold} s): redrive it before it expires.`,
+      metric: queue.metricApproximateAgeOfOldestMessage({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      threshold: ageThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+    return queue;
   }
 
-  private addToKeyPolicy(statement: iam.PolicyStatement): void {
-    const result = this.masterKey.addToResourcePolicy(statement, true);
-    if (!result.statementAdded) {
+  /** Adds the statements to the topic's and the key's policies; returns (and warns about) what it could not add. */
+  private allowPublishing(
+    method: string,
+    topicStatement: iam.PolicyStatement,
+    keyStatement: iam.PolicyStatement,
+  ): iam.PolicyStatement[] {
+    const notAdded: Array<[string, iam.PolicyStatement]> = [];
+    if (!this.topic.addToResourcePolicy(topicStatement).statementAdded) {
+      notAdded.push(['topic policy', topicStatement]);
+    }
+    if (this.encryptionKey && !this.encryptionKey.addToResourcePolicy(keyStatement, true).statementAdded) {
+      notAdded.push(["topic's key policy", keyStatement]);
+    }
+    if (notAdded.length > 0) {
       Annotations.of(this).addWarningV2(
-        'cdk-decoupling-patterns:keyPolicyNotManaged',
-        `The topic's masterKey is not managed by this app: add this statement to its key policy, or the publisher cannot encrypt messages: ` +
-          this.describeStatements([statement]),
+        'cdk-decoupling-patterns:topicPolicyNotManaged',
+        `${method}: the ${notAdded.map(([where]) => where).join(' and the ')} ${notAdded.length > 1 ? 'are' : 'is'} not managed by this app, so the publisher cannot publish until the owner adds these statements (in that order): ` +
+          describeStatements(
+            this.topic,
+            notAdded.map(([, statement]) => statement),
+          ),
+      );
+    }
+    return notAdded.map(([, statement]) => statement);
+  }
+
+  private sendStatementId(): string {
+    return `AllowTopic${Names.nodeUniqueId(this.node)}ToSend`.slice(0, 100);
+  }
+
+  private validateSubscriptionOptions(
+    at: string,
+    options: FanOutFilterOptions & {
+      readonly deadLetterQueue?: sqs.IQueue;
+      readonly deliveryPolicy?: sns.DeliveryPolicy;
+    },
+  ): void {
+    validateSubscriptionLimits(this, `${at} `, options);
+    if (options.deadLetterQueue) {
+      validateQueueForTopic(
+        this,
+        `${at} deadLetterQueue`,
+        options.deadLetterQueue,
+        topicTraits(this.topic),
+        'deadLetterQueue',
       );
     }
   }
 
-  /**
-   * The statements as JSON for a person to paste, with the topic's ARN spelled out when
-   * it is known at synth and named as a placeholder when CloudFormation decides it.
-   */
-  private describeStatements(statements: iam.PolicyStatement[]): string {
-    const stack = Stack.of(this);
-    const topicArnJson = JSON.stringify(stack.resolve(this.topic.topicArn));
-    const placeholder = JSON.stringify(`<ARN of the topic ${this.topic.node.path}>`);
-    return JSON.stringify(stack.resolve(statements.map((statement) => statement.toStatementJson())))
-      .split(topicArnJson)
-      .join(placeholder);
+  private checkSubscriberId(method: string, id: string): void {
+    if (this.subscriberIds.has(id)) {
+      throw invalidProp(
+        this,
+        `${method} id`,
+        'is already the id of another subscriber of this TopicFanOut (each subscriber has an id of its own)',
+        id,
+      );
+    }
+  }
+
+  /** Each endpoint once, compared as written: the same literal, or the same token. */
+  private checkEndpoint(method: string, argument: string, endpoint: string): void {
+    const existing = this.subscribedEndpoints.get(endpoint);
+    if (existing !== undefined) {
+      throw invalidProp(
+        this,
+        `${method} ${argument}`,
+        `is already subscribed through this TopicFanOut, as "${existing}" (each endpoint once)`,
+        endpoint,
+      );
+    }
+  }
+
+  private claim(id: string, endpoint: string): void {
+    this.subscriberIds.add(id);
+    this.subscribedEndpoints.set(endpoint, id);
+  }
+
+  /** A construct that groups children of one kind, created on first use. */
+  private namespace(id: string): Construct {
+    return (this.node.tryFindChild(id) as Construct | undefined) ?? new Construct(this, id);
   }
 
   private topicAlarm(id: string, metric: cloudwatch.Metric, description: string): cloudwatch.Alarm {
@@ -593,42 +916,5 @@ export class TopicFanOut extends Construct {
         endpoint,
       );
     }
-  }
-
-  /** A construct id per endpoint, readable when the endpoint is known at synth. */
-  private endpointId(kind: string, endpoint: string): string {
-    if (Token.isUnresolved(endpoint)) {
-      const tokenSubscribers = this.node.children.filter((child) => child.node.id.startsWith(`${kind}Token`)).length;
-      return `${kind}Token${tokenSubscribers + 1}`;
-    }
-    // Construct ids may not contain "/".
-    return `${kind}-${endpoint.replace(/\//g, '_')}`;
-  }
-}
-
-function resolveFifo(props: TopicFanOutProps): boolean {
-  const name = props.topicName;
-  return props.fifo ?? (name !== undefined && !Token.isUnresolved(name) && name.endsWith(FIFO_SUFFIX));
-}
-
-function validateTopicProps(scope: IConstruct, props: TopicFanOutProps, fifo: boolean): void {
-  if (props.contentBasedDeduplication && !fifo) {
-    throw invalidProp(scope, 'contentBasedDeduplication', 'can only be true on a FIFO topic (fifo: true)', true);
-  }
-  validateFifoAwareName(scope, 'topicName', props.topicName, { fifo, noun: 'topic', maxLength: TOPIC_NAME_MAX_LENGTH });
-}
-
-function validateAccountId(scope: IConstruct, prop: string, accountId: string | undefined): void {
-  if (accountId !== undefined && !Token.isUnresolved(accountId) && !/^[0-9]{12}$/.test(accountId)) {
-    throw invalidProp(scope, prop, 'must be a 12-digit AWS account id', accountId);
-  }
-}
-
-function isHttpsUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' && parsed.hostname.length > 0;
-  } catch {
-    return false;
   }
 }

@@ -61,14 +61,16 @@ async function fixture() {
   return {
     topicArn,
     topic: { arn: topicArn, policy: await topicPolicyFor(template, logicalId(fanOut.topic)) },
-    topicKey: await key(fanOut.masterKey),
+    topicKey: await key(fanOut.encryptionKey!),
     queues: {
       fulfilment: await queue(fulfilment.queue),
       audit: await queue(audit.queue),
-      'fulfilment subscription DLQ': await queue(fanOut.subscriptions[0].deadLetterQueue.queue),
-      'audit subscription DLQ': await queue(fanOut.subscriptions[1].deadLetterQueue.queue),
+      'shared subscription dead-letter': await queue(fanOut.subscriptionDeadLetterQueue!.queue),
     } as Record<string, Target>,
-    auditKey: await key(audit.encryptionKey!),
+    keys: {
+      "the KMS queue's": await key(audit.encryptionKey!),
+      "the shared subscription dead-letter queue's": await key(fanOut.subscriptionDeadLetterQueue!.encryptionKey!),
+    } as Record<string, Target>,
     publisher: {
       arn: `arn:aws:iam::${ACCOUNT}:role/Publisher`,
       policies: await identityPoliciesFor(template, logicalId(publisher)),
@@ -95,7 +97,9 @@ function asSns(action: string, target: Target, sourceArn: string): AccessRequest
   };
 }
 
-const QUEUES = ['fulfilment', 'audit', 'fulfilment subscription DLQ', 'audit subscription DLQ'];
+const QUEUES = ['fulfilment', 'audit', 'shared subscription dead-letter'];
+const KEYS = ["the KMS queue's", "the shared subscription dead-letter queue's"];
+const KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
 describe('delivery to subscriber queues', () => {
   test.each(QUEUES)('SNS may send to the %s queue on behalf of this topic', async (name) => {
@@ -106,26 +110,45 @@ describe('delivery to subscriber queues', () => {
     await expectDenied(asSns('sqs:SendMessage', f.queues[name], OTHER_TOPIC));
   });
 
-  test.each(['kms:GenerateDataKey', 'kms:Decrypt'])(
-    "SNS may %s with the KMS queue's key for this topic, not for another",
-    async (action) => {
-      await expectAllowed(asSns(action, f.auditKey, f.topicArn));
-      await expectDenied(asSns(action, f.auditKey, OTHER_TOPIC));
+  test.each(KEYS.flatMap((key) => KEY_ACTIONS.map((action) => [action, key])))(
+    'SNS may %s with %s key for this topic, not for another',
+    async (action, name) => {
+      await expectAllowed(asSns(action, f.keys[name], f.topicArn));
+      await expectDenied(asSns(action, f.keys[name], OTHER_TOPIC));
     },
   );
 
-  test('SNS may not do anything else with that key', async () => {
-    await expectDenied(asSns('kms:ScheduleKeyDeletion', f.auditKey, f.topicArn));
+  test.each(KEYS)('SNS may not do anything else with %s key', async (name) => {
+    await expectDenied(asSns('kms:ScheduleKeyDeletion', f.keys[name], f.topicArn));
+    await expectDenied(asSns('kms:Encrypt', f.keys[name], f.topicArn));
   });
 
-  test('a role of this account without a grant may not send to a subscriber queue', async () => {
+  test.each(KEYS)('a role of this account without a grant may not use %s key', async (name) => {
+    await expectDenied({
+      principal: f.bystander.arn,
+      action: 'kms:Decrypt',
+      resource: f.keys[name].arn,
+      resourcePolicy: f.keys[name].policy,
+      identityPolicies: f.bystander.policies,
+    });
+  });
+
+  test.each(QUEUES)('a role of this account without a grant may not send to the %s queue', async (name) => {
     await expectDenied({
       principal: f.bystander.arn,
       action: 'sqs:SendMessage',
-      resource: f.queues.fulfilment.arn,
-      resourcePolicy: f.queues.fulfilment.policy,
+      resource: f.queues[name].arn,
+      resourcePolicy: f.queues[name].policy,
       identityPolicies: f.bystander.policies,
     });
+  });
+
+  test.each(QUEUES)('SNS may not send to the %s queue without TLS', async (name) => {
+    const decision = await expectDenied({
+      ...asSns('sqs:SendMessage', f.queues[name], f.topicArn),
+      context: { 'aws:SourceArn': f.topicArn, 'aws:SecureTransport': 'false' },
+    });
+    expect(decision.result).toBe('ExplicitlyDenied');
   });
 });
 

@@ -65,7 +65,7 @@ describe('a standard fan-out to three queues', () => {
     });
     const deployed = await deployStack(local, stack);
     topicArn = deployed.byPath('FanOutStandard/Orders/Topic');
-    const queueUrl = (name: string) => deployed.byPath(`FanOutStandard/Orders/${name}/Queue`);
+    const queueUrl = (name: string) => deployed.byPath(`FanOutStandard/Orders/Queues/${name}/Queue`);
     const urls = { fulfilment: queueUrl('Fulfilment'), billing: queueUrl('Billing'), analytics: queueUrl('Analytics') };
 
     const orders = Array.from({ length: TOTAL }, (_, n) => n);
@@ -156,7 +156,7 @@ describe('a FIFO fan-out to two FIFO queues', () => {
     }
     await Promise.all(
       (['wholesale', 'retail'] as const).map((name) => {
-        const url = deployed.byPath(`FanOutFifo/Prices/${name === 'wholesale' ? 'Wholesale' : 'Retail'}/Queue`);
+        const url = deployed.byPath(`FanOutFifo/Prices/Queues/${name === 'wholesale' ? 'Wholesale' : 'Retail'}/Queue`);
         return drainQueue(sqs, url, GROUPS.length * PER_GROUP, (m) => received[name].push(m));
       }),
     );

@@ -1,16 +1,24 @@
-import { App, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as notifications from 'aws-cdk-lib/aws-codestarnotifications';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { logicalId, STRICT_VALIDATION_CONTEXT, strictStack } from '../harness/app';
+import { logicalId, STRICT_VALIDATION_CONTEXT, strictApp, strictStack } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { TopicFanOut } from '../src/topic-fan-out';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
 
 const LARGE_ORDERS = { size: sns.SubscriptionFilter.stringFilter({ allowlist: ['large'] }) };
+const ALARM_TOPIC = { Ref: Match.stringLikeRegexp('DecouplingPatternsAlarmTopic') };
+const FOURTEEN_DAYS = 1_209_600;
 
 /** The standard fan-out of the snapshot: three queues, one filtered, one raw. */
 function standardFanOut(stack: Stack): TopicFanOut {
@@ -21,30 +29,41 @@ function standardFanOut(stack: Stack): TopicFanOut {
   return fanOut;
 }
 
-/** Every subscriber kind and publisher kind at once. */
+/** Every subscriber kind and publisher kind at once, and a subscriber with a dead-letter queue of its own. */
 function fullyFeaturedFanOut(stack: Stack): TopicFanOut {
   const fanOut = standardFanOut(stack);
   fanOut.addQueue('Audit', { encryption: WorkQueueEncryption.KMS, oldestMessageAgeAlarmThreshold: Duration.hours(1) });
-  fanOut.subscribeQueue(sqs.Queue.fromQueueArn(stack, 'PartnerQueue', 'arn:aws:sqs:us-east-1:999999999999:partner'));
-  fanOut.addHttpsSubscriber('https://hooks.example.com/orders', {
+  fanOut.addQueueSubscriber(
+    'Partner',
+    sqs.Queue.fromQueueArn(stack, 'PartnerQueue', 'arn:aws:sqs:us-east-1:999999999999:partner'),
+  );
+  fanOut.addHttpsSubscriber('Hooks', 'https://hooks.example.com/orders', {
     deliveryPolicy: { throttlePolicy: { maxReceivesPerSecond: 10 } },
+    deadLetterQueue: new WorkQueue(stack, 'HooksUndeliverable', {
+      encryption: WorkQueueEncryption.KMS,
+      retentionPeriod: Duration.days(7),
+    }),
   });
-  fanOut.addLambdaSubscriber(importedFunction(stack), {
+  fanOut.addLambdaSubscriber('AuditFunction', importedFunction(stack), {
     filterPolicyWithMessageBody: {
       total: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.numericFilter({ greaterThan: 1000 })),
     },
   });
-  fanOut.addEmailSubscriber('orders@example.com');
-  fanOut.addSmsSubscriber('+14155550100');
+  fanOut.addEmailSubscriber('OrdersMailbox', 'orders@example.com');
+  fanOut.addSmsSubscriber('OnCallPhone', '+14155550100');
   fanOut.allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::order-uploads');
   fanOut.allowAccountPublish('111122223333');
   const publisher = new iam.Role(stack, 'Publisher', { assumedBy: new iam.AccountRootPrincipal() });
   fanOut.grantPublish(publisher);
-  // The publisher role is the test's own, not the construct's: CDK's grant gives it an inline policy.
-  for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-    Validations.of(publisher).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: "the test's publisher role" });
-  }
+  acknowledgeTestRole(publisher);
   return fanOut;
+}
+
+/** A role of the test's own, not the construct's: CDK's grant gives it an inline policy. */
+function acknowledgeTestRole(role: iam.Role): void {
+  for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
+    Validations.of(role).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: "the test's own role" });
+  }
 }
 
 function fifoFanOut(stack: Stack): TopicFanOut {
@@ -63,11 +82,22 @@ function importedFunction(stack: Stack): lambda.IFunction {
 }
 
 function subscriptionOf(template: Template, queue: WorkQueue) {
-  const subscriptions = template.findResources('AWS::SNS::Subscription', {
+  const found = template.findResources('AWS::SNS::Subscription', {
     Properties: { Endpoint: { 'Fn::GetAtt': [logicalId(queue.queue), 'Arn'] } },
   });
-  expect(Object.keys(subscriptions)).toHaveLength(1);
-  return Object.values(subscriptions)[0];
+  expect(Object.keys(found)).toHaveLength(1);
+  return Object.values(found)[0];
+}
+
+/** The key statement that lets SNS use a queue's key for this topic only. */
+function snsMayUseKey(topic: sns.ITopic) {
+  return {
+    Effect: 'Allow',
+    Principal: { Service: 'sns.amazonaws.com' },
+    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    Resource: '*',
+    Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(topic) } } },
+  };
 }
 
 describe('TopicFanOut defaults', () => {
@@ -75,16 +105,18 @@ describe('TopicFanOut defaults', () => {
   const fanOut = new TopicFanOut(stack, 'Orders');
   const template = Template.fromStack(stack);
 
-  test('the topic is standard and encrypted with a key of its own, with rotation', () => {
+  test('the topic is standard and encrypted with a key of its own, with rotation, retained', () => {
     template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(fanOut.masterKey as kms.Key), 'Arn'] },
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(fanOut.encryptionKey as kms.Key), 'Arn'] },
       FifoTopic: Match.absent(),
     });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      Description: 'Encrypts the topic of Stack/Orders',
-      EnableKeyRotation: true,
+    template.hasResource('AWS::KMS::Key', {
+      Properties: { Description: 'Encrypts the topic of Stack/Orders', EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
     });
     expect(fanOut.fifo).toBe(false);
+    expect(fanOut.masterKey).toBe(fanOut.encryptionKey);
   });
 
   test('the topic denies publishing without TLS', () => {
@@ -109,7 +141,6 @@ describe('TopicFanOut defaults', () => {
       ['NumberOfNotificationsRedrivenToDlq', 'NotificationsRedrivenToDeadLetterQueueAlarm'],
       ['NumberOfNotificationsFailedToRedriveToDlq', 'NotificationsFailedToRedriveToDeadLetterQueueAlarm'],
     ];
-    const alarmTopic = { Ref: Match.stringLikeRegexp('DecouplingPatternsAlarmTopic') };
     for (const [metricName] of expected) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SNS',
@@ -120,18 +151,19 @@ describe('TopicFanOut defaults', () => {
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
-        AlarmActions: [alarmTopic],
-        OKActions: [alarmTopic],
+        AlarmActions: [ALARM_TOPIC],
+        OKActions: [ALARM_TOPIC],
       });
     }
     expect(fanOut.alarms.map((alarm) => alarm.node.id)).toEqual(expected.map(([, id]) => id));
   });
 
-  test('has no subscribers and no queues until they are added', () => {
+  test('has no subscribers, no queues and no subscription dead-letter queue until a subscriber is added', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     template.resourceCountIs('AWS::SQS::Queue', 0);
     expect(fanOut.queues).toEqual([]);
     expect(fanOut.subscriptions).toEqual([]);
+    expect(fanOut.subscriptionDeadLetterQueue).toBeUndefined();
   });
 
   test('passes the five compliance packs and the CloudFormation validator', () => {
@@ -143,13 +175,14 @@ describe('TopicFanOut standard, three queues (one filtered, one raw)', () => {
   const stack = strictStack();
   const fanOut = standardFanOut(stack);
   const [fulfilment, billing, analytics] = fanOut.queues;
+  const dlq = fanOut.subscriptionDeadLetterQueue!;
   const template = Template.fromStack(stack);
 
-  test('creates one WorkQueue per addQueue, standard like the topic', () => {
+  test('creates one WorkQueue per addQueue under Queues, standard like the topic', () => {
     expect(fanOut.queues.map((queue) => queue.node.path)).toEqual([
-      'Stack/Orders/Fulfilment',
-      'Stack/Orders/Billing',
-      'Stack/Orders/Analytics',
+      'Stack/Orders/Queues/Fulfilment',
+      'Stack/Orders/Queues/Billing',
+      'Stack/Orders/Queues/Analytics',
     ]);
     expect(fanOut.queues.every((queue) => queue instanceof WorkQueue && !queue.fifo)).toBe(true);
   });
@@ -174,80 +207,132 @@ describe('TopicFanOut standard, three queues (one filtered, one raw)', () => {
     }
   });
 
-  test('the subscriptions carry the filter policy and raw delivery, and wait for the queue policy', () => {
+  test('the subscriptions, under Subscriptions, carry the filter policy and raw delivery, and wait for the policies they need', () => {
+    expect(fanOut.subscriptions.map((s) => s.node.path)).toEqual([
+      'Stack/Orders/Subscriptions/Fulfilment',
+      'Stack/Orders/Subscriptions/Billing',
+      'Stack/Orders/Subscriptions/Analytics',
+    ]);
     expect(subscriptionOf(template, fulfilment).Properties).toEqual({
       Protocol: 'sqs',
       TopicArn: { Ref: logicalId(fanOut.topic) },
       Endpoint: { 'Fn::GetAtt': [logicalId(fulfilment.queue), 'Arn'] },
-      RedrivePolicy: {
-        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(fanOut.subscriptions[0].deadLetterQueue.queue), 'Arn'] },
-      },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(dlq.queue), 'Arn'] } },
     });
     expect(subscriptionOf(template, billing).Properties.RawMessageDelivery).toBe(true);
     expect(subscriptionOf(template, analytics).Properties.FilterPolicy).toEqual({ size: ['large'] });
     expect(subscriptionOf(template, analytics).Properties.RawMessageDelivery).toBeUndefined();
-    expect(subscriptionOf(template, fulfilment).DependsOn).toEqual([expect.stringMatching(/FulfilmentQueuePolicy/)]);
+    // Its own queue's policy, and the shared dead-letter queue's policy and key.
+    expect([...subscriptionOf(template, fulfilment).DependsOn].sort()).toEqual(
+      [
+        logicalId(fulfilment.queue.node.findChild('Policy')),
+        logicalId(dlq.queue.node.findChild('Policy')),
+        logicalId(dlq.encryptionKey as kms.Key),
+      ].sort(),
+    );
   });
 
-  test('each subscription has its own WorkQueue-grade dead-letter queue that only this topic may send to', () => {
-    expect(fanOut.subscriptions.map((s) => s.node.path)).toEqual([
-      'Stack/Orders/FulfilmentSubscription',
-      'Stack/Orders/BillingSubscription',
-      'Stack/Orders/AnalyticsSubscription',
+  test('every subscription redrives to one shared dead-letter queue: a WorkQueue under a key of its own, kept 14 days', () => {
+    expect(dlq).toBeInstanceOf(WorkQueue);
+    expect(dlq.node.path).toBe('Stack/Orders/SubscriptionDeadLetterQueue');
+    expect(fanOut.subscriptions.every((s) => s.deadLetterQueue === dlq)).toBe(true);
+    for (const queue of fanOut.queues) {
+      expect(subscriptionOf(template, queue).Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(dlq.queue), 'Arn'] },
+      });
+    }
+    expect(dlq.encryptionKey).toBeDefined();
+    expect(dlq.encryptionKey).not.toBe(fanOut.encryptionKey);
+    expect(template.toJSON().Resources[logicalId(dlq.queue)].Properties).toMatchObject({
+      MessageRetentionPeriod: FOURTEEN_DAYS,
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(dlq.encryptionKey as kms.Key), 'Arn'] },
+      RedrivePolicy: { maxReceiveCount: 5 },
+    });
+    template.resourceCountIs('AWS::SQS::Queue', 3 * 2 + 2);
+  });
+
+  test('only this topic may send to the shared dead-letter queue, over TLS, and use its key', () => {
+    const policies = template.findResources('AWS::SQS::QueuePolicy', {
+      Properties: { Queues: [{ Ref: logicalId(dlq.queue) }] },
+    });
+    const [policy] = Object.values(policies);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalId(dlq.queue), 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
+      },
     ]);
-    for (const subscription of fanOut.subscriptions) {
-      const dlq = subscription.deadLetterQueue;
-      expect(dlq).toBeInstanceOf(WorkQueue);
-      template.hasResourceProperties('AWS::SNS::Subscription', {
-        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(dlq.queue), 'Arn'] } },
-      });
-      expect(template.toJSON().Resources[logicalId(dlq.queue)].Properties).toMatchObject({
-        MessageRetentionPeriod: 1_209_600,
-        SqsManagedSseEnabled: true,
-        RedrivePolicy: { maxReceiveCount: 5 },
-      });
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: logicalId(dlq.queue) }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-            Match.objectLike({
-              Effect: 'Allow',
-              Principal: { Service: 'sns.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
-            }),
-          ]),
-        },
-      });
-    }
+    const keyPolicy = template.toJSON().Resources[logicalId(dlq.encryptionKey as kms.Key)].Properties.KeyPolicy;
+    expect(keyPolicy.Statement.filter((s: any) => s.Principal.Service === 'sns.amazonaws.com')).toEqual([
+      snsMayUseKey(fanOut.topic),
+    ]);
   });
 
-  test('each subscription alarms when its dead-letter queue is not empty', () => {
-    for (const subscription of fanOut.subscriptions) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [
-          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(subscription.deadLetterQueue.queue), 'QueueName'] } },
-        ],
-        Threshold: 1,
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('DecouplingPatternsAlarmTopic') }],
-      });
-    }
+  test('the shared dead-letter queue alarms when it is not empty and before its messages expire', () => {
+    const dimensions = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq.queue), 'QueueName'] } }];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: dimensions,
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [ALARM_TOPIC],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: dimensions,
+      Threshold: FOURTEEN_DAYS * 0.75,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [ALARM_TOPIC],
+    });
+    expect(fanOut.subscriptionDeadLetterQueueNotEmptyAlarm?.node.path).toBe(
+      'Stack/Orders/SubscriptionDeadLetterQueueNotEmptyAlarm',
+    );
+    expect(fanOut.subscriptionDeadLetterQueueMessageAgeAlarm?.node.path).toBe(
+      'Stack/Orders/SubscriptionDeadLetterQueueMessageAgeAlarm',
+    );
   });
 
-  test('alarms lists the topic, subscription and queue alarms', () => {
-    const ids = fanOut.alarms.map((alarm) => alarm.node.path);
-    expect(ids).toContain('Stack/Orders/NotificationsFailedAlarm');
-    expect(ids).toContain('Stack/Orders/BillingSubscription/DeadLetterQueueNotEmptyAlarm');
-    expect(ids).toContain('Stack/Orders/BillingSubscription/DeadLetterQueue/DeadLetterQueueNotEmptyAlarm');
-    expect(ids).toContain('Stack/Orders/Billing/DeadLetterQueueNotEmptyAlarm');
-    template.resourceCountIs('AWS::CloudWatch::Alarm', ids.length);
+  test('subscriptions of the shared dead-letter queue have no alarm of their own', () => {
+    expect(fanOut.subscriptions.flatMap((s) => s.alarms)).toEqual([]);
   });
 
-  test('creates no KMS key for SSE-SQS queues, and no warning', () => {
-    template.resourceCountIs('AWS::KMS::Key', 2); // the topic's and the stack alarm topic's
+  test('alarms lists the topic, shared dead-letter queue and queue alarms: every alarm in the template', () => {
+    const paths = fanOut.alarms.map((alarm) => alarm.node.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'Stack/Orders/NotificationsFailedAlarm',
+        'Stack/Orders/SubscriptionDeadLetterQueueNotEmptyAlarm',
+        'Stack/Orders/SubscriptionDeadLetterQueueMessageAgeAlarm',
+        'Stack/Orders/SubscriptionDeadLetterQueue/DeadLetterQueueNotEmptyAlarm',
+        'Stack/Orders/SubscriptionDeadLetterQueue/DeadLetterQueueMessageAgeAlarm',
+        'Stack/Orders/Queues/Billing/DeadLetterQueueNotEmptyAlarm',
+      ]),
+    );
+    expect(new Set(paths).size).toBe(paths.length);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', paths.length);
+  });
+
+  test("creates no KMS key for SSE-SQS queues: the topic's, the shared dead-letter queue's, the alarm topic's; no warning", () => {
+    template.resourceCountIs('AWS::KMS::Key', 3);
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('each further queue costs 7 resources: its WorkQueue (2 queues, 2 policies, 2 alarms) and its subscription', () => {
+    const count = (queues: number) => {
+      const s = strictStack();
+      const f = new TopicFanOut(s, 'Orders');
+      for (let i = 0; i < queues; i++) {
+        f.addQueue(`Queue${i}`);
+      }
+      return Object.keys(Template.fromStack(s).toJSON().Resources).length;
+    };
+    expect(count(3) - count(2)).toBe(7);
   });
 
   test('passes the five compliance packs and the CloudFormation validator', () => {
@@ -270,13 +355,15 @@ describe('TopicFanOut FIFO, two FIFO queues', () => {
       ContentBasedDeduplication: true,
       TopicName: Match.stringLikeRegexp('\\.fifo$'),
     });
+    expect(fanOut.contentBasedDeduplication).toBe(true);
   });
 
-  test('queues follow the topic: FIFO, and so are their subscription dead-letter queues', () => {
+  test('queues follow the topic: FIFO, and so is the shared subscription dead-letter queue', () => {
     expect(fanOut.queues.map((queue) => queue.fifo)).toEqual([true, true]);
+    expect(fanOut.subscriptionDeadLetterQueue?.fifo).toBe(true);
     const queues = template.findResources('AWS::SQS::Queue');
-    // two WorkQueues and two subscription dead-letter WorkQueues, each with its own DLQ
-    expect(Object.values(queues).map((q) => q.Properties.FifoQueue)).toEqual(Array(8).fill(true));
+    // two WorkQueues and the shared subscription dead-letter WorkQueue, each with its own DLQ
+    expect(Object.values(queues).map((q) => q.Properties.FifoQueue)).toEqual(Array(6).fill(true));
     expect(Object.values(queues).every((q) => q.Properties.QueueName.endsWith('.fifo'))).toBe(true);
   });
 
@@ -294,34 +381,25 @@ describe('TopicFanOut with every feature on', () => {
   const fanOut = fullyFeaturedFanOut(stack);
   const template = Template.fromStack(stack);
   const audit = fanOut.queues[3];
+  const byId = (id: string) => fanOut.subscriptions.find((s) => s.node.id === id)!;
 
   test('a KMS queue: its key lets SNS generate data keys and decrypt only for this topic', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
-      Description: 'Encrypts the queues of Stack/Orders/Audit',
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'sns.amazonaws.com' },
-            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-            Resource: '*',
-            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
-          },
-        ]),
-      },
+      Description: 'Encrypts the queues of Stack/Orders/Queues/Audit',
+      KeyPolicy: { Statement: Match.arrayWith([snsMayUseKey(fanOut.topic)]) },
     });
   });
 
-  test("a KMS queue's subscription dead-letter queue uses the queue's key, and the subscription waits for it", () => {
-    const subscription = fanOut.subscriptions[3];
-    expect(subscription.deadLetterQueue.encryptionKey).toBe(audit.encryptionKey);
+  test("a KMS queue's subscription waits for the queue's key policy, and redrives to the shared dead-letter queue", () => {
     expect(subscriptionOf(template, audit).DependsOn).toEqual(
       expect.arrayContaining([logicalId(audit.encryptionKey as kms.Key)]),
     );
+    expect(byId('Audit').deadLetterQueue).toBe(fanOut.subscriptionDeadLetterQueue);
   });
 
   test('an imported queue of another account: subscribed, and the statement its owner must add is returned and warned about', () => {
-    const partner = fanOut.subscriptions[4];
+    const partner = byId('Partner');
+    expect(partner.node.path).toBe('Stack/Orders/Subscriptions/Partner');
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       Endpoint: 'arn:aws:sqs:us-east-1:999999999999:partner',
@@ -336,6 +414,7 @@ describe('TopicFanOut with every feature on', () => {
         Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
       },
     ]);
+    expect(partner.statementsForDeadLetterQueueOwner).toEqual([]);
     const warnings = Annotations.fromStack(stack).findWarning(
       `/${partner.node.path}`,
       Match.stringLikeRegexp('owner adds these statements.*<ARN of the topic Stack/Orders/Topic>'),
@@ -343,13 +422,51 @@ describe('TopicFanOut with every feature on', () => {
     expect(warnings).toHaveLength(1);
   });
 
-  test('HTTPS: the default retry policy with the given throttle, and a dead-letter queue', () => {
+  test('HTTPS: the default retry policy with the given throttle, and the dead-letter queue it was given', () => {
+    const hooks = byId('Hooks');
+    const own = hooks.deadLetterQueue as WorkQueue;
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'https',
       Endpoint: 'https://hooks.example.com/orders',
       DeliveryPolicy: { throttlePolicy: { maxReceivesPerSecond: 10 } },
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(own.queue), 'Arn'] } },
     });
+  });
+
+  test("a subscriber's own dead-letter queue: only this topic may send to it and use its key, and it alarms when not empty", () => {
+    const hooks = byId('Hooks');
+    const own = hooks.deadLetterQueue as WorkQueue;
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalId(own.queue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': [logicalId(own.queue), 'Arn'] },
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
+          },
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([snsMayUseKey(fanOut.topic)]) },
+      Description: 'Encrypts the queues of Stack/HooksUndeliverable',
+    });
+    expect(hooks.statementsForDeadLetterQueueOwner).toEqual([]);
+    expect(hooks.alarms.map((a) => a.node.path)).toEqual([
+      'Stack/Orders/Subscriptions/Hooks/DeadLetterQueueNotEmptyAlarm',
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(own.queue), 'QueueName'] } }],
+      Threshold: 1,
+      AlarmActions: [ALARM_TOPIC],
+    });
+    expect(fanOut.alarms).toContain(hooks.deadLetterQueueNotEmptyAlarm);
+    // The alarms of a queue passed in stay its own.
+    expect(fanOut.alarms).not.toContain(own.deadLetterQueueNotEmptyAlarm);
   });
 
   test('Lambda: a body filter, and a permission that lets only this topic invoke', () => {
@@ -366,7 +483,7 @@ describe('TopicFanOut with every feature on', () => {
     });
   });
 
-  test('email and SMS subscribers, each with a dead-letter queue', () => {
+  test('email and SMS subscribers, each redriving to the shared dead-letter queue', () => {
     for (const [protocol, endpoint] of [
       ['email', 'orders@example.com'],
       ['sms', '+14155550100'],
@@ -374,13 +491,25 @@ describe('TopicFanOut with every feature on', () => {
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: protocol,
         Endpoint: endpoint,
-        RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(fanOut.subscriptionDeadLetterQueue!.queue), 'Arn'] },
+        },
       });
     }
-    expect(fanOut.subscriptions).toHaveLength(9);
+    expect(fanOut.subscriptions.map((s) => s.node.id)).toEqual([
+      'Fulfilment',
+      'Billing',
+      'Analytics',
+      'Audit',
+      'Partner',
+      'Hooks',
+      'AuditFunction',
+      'OrdersMailbox',
+      'OnCallPhone',
+    ]);
   });
 
-  test('allowServicePublish: topic and key policies conditioned on the source ARN and account', () => {
+  test('allowServicePublish: topic and key policies conditioned on the source ARN and account, exact key actions', () => {
     const conditions = {
       ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::order-uploads' },
       StringEquals: { 'aws:SourceAccount': '123456789012' },
@@ -403,7 +532,7 @@ describe('TopicFanOut with every feature on', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 's3.amazonaws.com' },
-            Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
             Condition: conditions,
           }),
         ]),
@@ -423,6 +552,7 @@ describe('TopicFanOut with every feature on', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: account,
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
             Condition: { StringEquals: { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' } },
           }),
         ]),
@@ -438,7 +568,7 @@ describe('TopicFanOut with every feature on', () => {
           {
             Effect: 'Allow',
             Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-            Resource: { 'Fn::GetAtt': [logicalId(fanOut.masterKey as kms.Key), 'Arn'] },
+            Resource: { 'Fn::GetAtt': [logicalId(fanOut.encryptionKey as kms.Key), 'Arn'] },
           },
         ]),
       },
@@ -461,12 +591,13 @@ describe('TopicFanOut subscribers', () => {
     expectCompliant(stack);
   });
 
-  test('subscribeQueue: a queue of this stack gets the statement in its policy and nothing is left to its owner', () => {
+  test('addQueueSubscriber: a queue of this stack gets the statement in its policy and nothing is left to its owner', () => {
     const stack = strictStack();
     const fanOut = new TopicFanOut(stack, 'Orders');
     const queue = new WorkQueue(stack, 'Existing');
-    const subscription = fanOut.subscribeQueue(queue, { rawMessageDelivery: true });
+    const subscription = fanOut.addQueueSubscriber('Existing', queue, { rawMessageDelivery: true });
     const template = Template.fromStack(stack);
+    expect(subscription.node.path).toBe('Stack/Orders/Subscriptions/Existing');
     expect(subscription.statementsForEndpointOwner).toEqual([]);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: logicalId(queue.queue) }],
@@ -483,15 +614,16 @@ describe('TopicFanOut subscribers', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
-  test('subscribeQueue: a queue of another stack subscribes in its own stack, without a dependency cycle', () => {
+  test('addQueueSubscriber: a queue of another stack subscribes in its own stack, without a dependency cycle', () => {
     const app = new App({ context: STRICT_VALIDATION_CONTEXT });
     const env = { account: '123456789012', region: 'us-east-1' };
     const topicStack = new Stack(app, 'Topics', { env });
     const queueStack = new Stack(app, 'Consumers', { env });
     const fanOut = new TopicFanOut(topicStack, 'Orders');
     const queue = new WorkQueue(queueStack, 'Shipping');
-    const subscription = fanOut.subscribeQueue(queue);
+    const subscription = fanOut.addQueueSubscriber('Shipping', queue);
     expect(Stack.of(subscription)).toBe(queueStack);
+    expect(subscription.node.path).toMatch(/^Consumers\/Shipping\/TopicsOrders[0-9A-F]{8}Shipping$/);
     expect(() => app.synth()).not.toThrow();
     expect(queueStack.dependencies).toContain(topicStack);
     expect(topicStack.dependencies).toEqual([]);
@@ -499,16 +631,58 @@ describe('TopicFanOut subscribers', () => {
     Template.fromStack(topicStack).resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  test('subscribeQueue: an imported queue with an imported key returns both statements to add', () => {
+  test('addQueueSubscriber: an imported queue with an imported key returns both statements to add', () => {
     const stack = strictStack();
     const fanOut = new TopicFanOut(stack, 'Orders');
     const queue = sqs.Queue.fromQueueAttributes(stack, 'Imported', {
       queueArn: 'arn:aws:sqs:us-east-1:123456789012:legacy',
       keyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     });
-    const subscription = fanOut.subscribeQueue(queue);
+    const subscription = fanOut.addQueueSubscriber('Legacy', queue);
     const statements = stack.resolve(subscription.statementsForEndpointOwner.map((s) => s.toStatementJson()));
     expect(statements.map((s: any) => s.Action)).toEqual(['sqs:SendMessage', ['kms:GenerateDataKey', 'kms:Decrypt']]);
+    expect(statements[1].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } });
+  });
+
+  test('an imported dead-letter queue with an imported key: the statements its owner must add are returned and warned about', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const own = sqs.Queue.fromQueueAttributes(stack, 'Undeliverable', {
+      queueArn: 'arn:aws:sqs:us-east-1:123456789012:undeliverable',
+      keyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
+    const subscription = fanOut.addEmailSubscriber('Ops', 'ops@example.com');
+    const hooks = fanOut.addHttpsSubscriber('Hooks', 'https://hooks.example.com', { deadLetterQueue: own });
+    expect(subscription.statementsForDeadLetterQueueOwner).toEqual([]);
+    expect(stack.resolve(hooks.statementsForDeadLetterQueueOwner.map((s) => s.toStatementJson()))).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: 'arn:aws:sqs:us-east-1:123456789012:undeliverable',
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
+      },
+      snsMayUseKey(fanOut.topic),
+    ]);
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '/Stack/Orders/Subscriptions/Hooks',
+      Match.stringLikeRegexp(
+        'dead-letter queue arn:aws:sqs:us-east-1:123456789012:undeliverable is not managed.*sqs:SendMessage.*kms:GenerateDataKey',
+      ),
+    );
+    expect(warnings).toHaveLength(1);
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      RedrivePolicy: { deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:undeliverable' },
+    });
+  });
+
+  test('when every subscriber has a dead-letter queue of its own, no shared one is created', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    fanOut.addQueue('Fulfilment', { deadLetterQueue: new WorkQueue(stack, 'Undeliverable') });
+    expect(fanOut.subscriptionDeadLetterQueue).toBeUndefined();
+    expect(fanOut.node.tryFindChild('SubscriptionDeadLetterQueue')).toBeUndefined();
   });
 
   test('subscribers can be added after the topic has been used', () => {
@@ -520,11 +694,13 @@ describe('TopicFanOut subscribers', () => {
     Template.fromStack(stack).resourceCountIs('AWS::SNS::Subscription', 1);
   });
 
-  test('alarms notify the given alarm topic, also those of its queues and subscriptions', () => {
+  test('alarms notify the given alarm topic, also those of its queues and the shared dead-letter queue', () => {
     const stack = strictStack();
     const alarmTopic = new sns.Topic(stack, 'Pager', { enforceSSL: true });
     const fanOut = new TopicFanOut(stack, 'Orders', { alarmTopic });
     fanOut.addQueue('Fulfilment');
+    fanOut.addEmailSubscriber('Ops', 'ops@example.com');
+    fanOut.addHttpsSubscriber('Hooks', 'https://hooks.example.com', { deadLetterQueue: new sqs.Queue(stack, 'Own') });
     const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
     expect(Object.keys(alarms).length).toBe(fanOut.alarms.length);
     for (const alarm of Object.values(alarms)) {
@@ -532,14 +708,15 @@ describe('TopicFanOut subscribers', () => {
     }
   });
 
-  test('a given masterKey encrypts the topic and no key is created', () => {
+  test('a given encryptionKey encrypts the topic and no key is created', () => {
     const stack = strictStack();
-    const masterKey = new kms.Key(stack, 'TopicKey', { enableKeyRotation: true });
-    const fanOut = new TopicFanOut(stack, 'Orders', { masterKey, topicName: 'orders' });
-    expect(fanOut.masterKey).toBe(masterKey);
+    const encryptionKey = new kms.Key(stack, 'TopicKey', { enableKeyRotation: true });
+    const fanOut = new TopicFanOut(stack, 'Orders', { encryptionKey, topicName: 'orders' });
+    expect(fanOut.encryptionKey).toBe(encryptionKey);
+    expect(fanOut.masterKey).toBe(encryptionKey);
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Topic', {
       TopicName: 'orders',
-      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(masterKey), 'Arn'] },
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(encryptionKey), 'Arn'] },
     });
     expect(fanOut.node.tryFindChild('Key')).toBeUndefined();
   });
@@ -549,20 +726,535 @@ describe('TopicFanOut subscribers', () => {
     expect(fanOut.fifo).toBe(true);
   });
 
-  test('an imported masterKey: publishing works and a warning gives the key statement for a service publisher', () => {
+  test('an imported encryptionKey: publishing works, and a service publisher gets the key statement back and in a warning', () => {
     const stack = strictStack();
-    const masterKey = kms.Key.fromKeyArn(
+    const encryptionKey = kms.Key.fromKeyArn(
       stack,
       'SharedKey',
       'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     );
-    const fanOut = new TopicFanOut(stack, 'Orders', { masterKey });
-    fanOut.allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::order-uploads');
+    const fanOut = new TopicFanOut(stack, 'Orders', { encryptionKey });
+    const notAdded = fanOut.allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::order-uploads');
+    expect(stack.resolve(notAdded.map((s) => s.toStatementJson()))).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: '*',
+        Condition: {
+          ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::order-uploads' },
+          StringEquals: { 'aws:SourceAccount': '123456789012' },
+        },
+      },
+    ]);
     const warnings = Annotations.fromStack(stack).findWarning(
       '/Stack/Orders',
-      Match.stringLikeRegexp('not managed by this app.*s3.amazonaws.com'),
+      Match.stringLikeRegexp(
+        "allowServicePublish: the topic's key policy is not managed by this app.*s3.amazonaws.com",
+      ),
     );
     expect(warnings).toHaveLength(1);
+  });
+
+  test('allowServicePublish and allowAccountPublish return nothing when every statement was added', () => {
+    const fanOut = new TopicFanOut(strictStack(), 'Orders');
+    expect(fanOut.allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::order-uploads')).toEqual([]);
+    expect(fanOut.allowAccountPublish('111122223333')).toEqual([]);
+  });
+});
+
+describe('TopicFanOut is an sns.ITopic', () => {
+  test('it answers as its topic: ARN, name, FIFO, deduplication and key', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Prices', { fifo: true, contentBasedDeduplication: true });
+    const topic: sns.ITopic = fanOut;
+    expect(stack.resolve(topic.topicArn)).toEqual({ Ref: logicalId(fanOut.topic) });
+    expect(stack.resolve(topic.topicName)).toEqual({ 'Fn::GetAtt': [logicalId(fanOut.topic), 'TopicName'] });
+    expect([topic.fifo, topic.contentBasedDeduplication]).toEqual([true, true]);
+    expect(topic.masterKey).toBe(fanOut.encryptionKey);
+  });
+
+  test("aws-cdk-lib's SqsSubscription through addSubscription: subscribed to the topic, redriving to the shared dead-letter queue", () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const queue = new sqs.Queue(stack, 'Plain', { enforceSSL: true });
+    const topic: sns.ITopic = fanOut;
+    topic.addSubscription(new subscriptions.SqsSubscription(queue, { rawMessageDelivery: true }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      TopicArn: { Ref: logicalId(fanOut.topic) },
+      Endpoint: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+      RawMessageDelivery: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(fanOut.subscriptionDeadLetterQueue!.queue), 'Arn'] },
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalId(queue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: logicalId(fanOut.topic) } } },
+          }),
+        ]),
+      },
+    });
+    // The same queue again, through the fan-out's own method, is refused.
+    expect(() => fanOut.addQueueSubscriber('Plain', queue)).toThrow(/addQueueSubscriber queue is already subscribed/);
+  });
+
+  test('a CloudWatch alarm action: the alarm notifies the topic', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const alarm = new cloudwatch.Alarm(stack, 'Alarm', {
+      metric: fanOut.metricNumberOfMessagesPublished(),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(fanOut));
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'NumberOfMessagesPublished',
+      AlarmActions: [{ Ref: logicalId(fanOut.topic) }],
+    });
+  });
+
+  test("an S3 event notification: the bucket's notification targets the topic, whose policy lets S3 publish for that bucket", () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const bucket = new s3.Bucket(stack, 'Uploads');
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SnsDestination(fanOut));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        TopicConfigurations: [Match.objectLike({ TopicArn: { Ref: logicalId(fanOut.topic) } })],
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: logicalId(fanOut.topic) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(bucket), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('grants.publish and grantSubscribe act on the topic; the key actions are exact, never kms:GenerateDataKey*', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.AccountRootPrincipal() });
+    fanOut.grants.publish(role);
+    fanOut.grantSubscribe(role);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: logicalId(fanOut.topic) } },
+        { Effect: 'Allow', Action: 'sns:Subscribe', Resource: { Ref: logicalId(fanOut.topic) } },
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: { 'Fn::GetAtt': [logicalId(fanOut.encryptionKey as kms.Key), 'Arn'] },
+        },
+      ]),
+    );
+    expect(JSON.stringify(statements)).not.toContain('GenerateDataKey*');
+  });
+
+  test("metrics are the topic's own, also for a given imported topic", () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const ofFanOut = fanOut.metricNumberOfNotificationsFailed({ period: Duration.minutes(1) });
+    const ofTopic = fanOut.topic.metricNumberOfNotificationsFailed({ period: Duration.minutes(1) });
+    expect(stack.resolve(ofFanOut.toMetricConfig())).toEqual(stack.resolve(ofTopic.toMetricConfig()));
+
+    const imported = sns.Topic.fromTopicArn(stack, 'Elsewhere', 'arn:aws:sns:eu-west-1:444455556666:orders');
+    const ofGiven = new TopicFanOut(stack, 'OrdersElsewhere', { topic: imported });
+    expect(stack.resolve(ofGiven.metricNumberOfMessagesPublished().toMetricConfig())).toEqual(
+      stack.resolve(imported.metricNumberOfMessagesPublished().toMetricConfig()),
+    );
+    expect(ofGiven.metricNumberOfMessagesPublished().dimensions).toEqual({ TopicName: 'orders' });
+    expect(ofGiven.env).toEqual(imported.env);
+  });
+
+  test('a notification rule target: CodeStar Notifications may publish, and use the key through SNS only', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    new notifications.NotificationRule(stack, 'Rule', {
+      source: { bindAsNotificationRuleSource: () => ({ sourceArn: 'arn:aws:codecommit:us-east-1:123456789012:repo' }) },
+      events: ['codecommit-repository-pull-request-created'],
+      targets: [fanOut],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      Targets: [{ TargetAddress: { Ref: logicalId(fanOut.topic) }, TargetType: 'SNS' }],
+    });
+    const principal = { Service: 'codestar-notifications.amazonaws.com' };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: principal, Action: 'sns:Publish' })]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: principal,
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Condition: { StringEquals: { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('addToResourcePolicy adds to the topic policy', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const result = fanOut.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.AccountPrincipal('111122223333')],
+        actions: ['sns:Subscribe'],
+        resources: [fanOut.topicArn],
+      }),
+    );
+    expect(result.statementAdded).toBe(true);
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: logicalId(fanOut.topic) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Subscribe' })]) },
+    });
+  });
+});
+
+describe('TopicFanOut of a given topic', () => {
+  test('a topic of this app: no topic and no key created, every method works on it', () => {
+    const stack = strictStack();
+    const key = new kms.Key(stack, 'OrdersKey', { enableKeyRotation: true });
+    const topic = new sns.Topic(stack, 'OrdersTopic', { masterKey: key, enforceSSL: true });
+    const fanOut = new TopicFanOut(stack, 'Orders', { topic });
+    expect(fanOut.topic).toBe(topic);
+    expect(fanOut.encryptionKey).toBe(key);
+    const queue = fanOut.addQueue('Fulfilment');
+    fanOut.addEmailSubscriber('Ops', 'ops@example.com');
+    expect(fanOut.allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::order-uploads')).toEqual([]);
+    expect(fanOut.allowAccountPublish('111122223333')).toEqual([]);
+    const publisher = new iam.Role(stack, 'Publisher', { assumedBy: new iam.AccountRootPrincipal() });
+    fanOut.grantPublish(publisher);
+    acknowledgeTestRole(publisher);
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 2); // the given one and the stack alarm topic
+    expect(fanOut.node.tryFindChild('Topic')).toBeUndefined();
+    expect(fanOut.node.tryFindChild('Key')).toBeUndefined();
+    expect(subscriptionOf(template, queue).Properties.TopicArn).toEqual({ Ref: logicalId(topic) });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: logicalId(topic) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 's3.amazonaws.com' } })]),
+      },
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expectCompliant(stack);
+  });
+
+  test('adds no posture of its own to a given topic: a topic that allows plain HTTP is left as its owner made it', () => {
+    const stack = strictStack();
+    const topic = new sns.Topic(stack, 'OrdersTopic');
+    const fanOut = new TopicFanOut(stack, 'Orders', { topic });
+    fanOut.addQueue('Fulfilment');
+    Template.fromStack(stack).resourcePropertiesCountIs(
+      'AWS::SNS::TopicPolicy',
+      { Topics: [{ Ref: logicalId(topic) }] },
+      0,
+    );
+    expect(fanOut.encryptionKey).toBeUndefined();
+  });
+
+  test('an imported topic and key: subscribers work, and publishing permissions come back as the statements its owner must add', () => {
+    const stack = strictStack();
+    const topic = sns.Topic.fromTopicAttributes(stack, 'Shared', {
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:orders',
+      keyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
+    const fanOut = new TopicFanOut(stack, 'Orders', { topic });
+    const queue = fanOut.addQueue('Fulfilment');
+    const template = Template.fromStack(stack);
+    expect(subscriptionOf(template, queue).Properties.TopicArn).toBe('arn:aws:sns:us-east-1:123456789012:orders');
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalId(queue.queue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:123456789012:orders' } },
+          }),
+        ]),
+      },
+    });
+
+    const notAdded = fanOut.allowAccountPublish('111122223333');
+    expect(stack.resolve(notAdded.map((s) => s.toStatementJson()))).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] } },
+        Action: 'sns:Publish',
+        Resource: 'arn:aws:sns:us-east-1:123456789012:orders',
+      },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] } },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' } },
+      },
+    ]);
+    const warning = Annotations.fromStack(stack).findWarning('/Stack/Orders', Match.anyValue());
+    expect(warning).toHaveLength(1);
+    expect(warning[0].entry.data).toMatch(
+      /^allowAccountPublish: the topic policy and the topic's key policy are not managed by this app, .*: \[\{"Action":"sns:Publish",.*"Resource":"arn:aws:sns:us-east-1:123456789012:orders"\},\{"Action":\["kms:GenerateDataKey","kms:Decrypt"\],/,
+    );
+  });
+
+  test('an imported FIFO topic: the fan-out is FIFO, and so are its queues and the shared dead-letter queue', () => {
+    const stack = strictStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Shared', 'arn:aws:sns:us-east-1:123456789012:prices.fifo');
+    const fanOut = new TopicFanOut(stack, 'Prices', { topic });
+    const queue = fanOut.addQueue('Wholesale');
+    expect([fanOut.fifo, queue.fifo, fanOut.subscriptionDeadLetterQueue?.fifo]).toEqual([true, true, true]);
+    expect(() => fanOut.addEmailSubscriber('Ops', 'ops@example.com')).toThrow(/not available on a FIFO topic/);
+  });
+
+  test.each<[string, object, RegExp]>([
+    ['fifo', { fifo: true }, /^\[Stack\/Orders\] fifo must not be set with topic \(.*\), got true$/],
+    ['topicName', { topicName: 'orders' }, /^\[Stack\/Orders\] topicName must not be set with topic .*, got "orders"$/],
+    [
+      'contentBasedDeduplication',
+      { contentBasedDeduplication: false },
+      /contentBasedDeduplication must not be set with topic/,
+    ],
+    ['encryptionKey', {}, /^\[Stack\/Orders\] encryptionKey must not be set with topic .*, got "Stack\/Key"$/],
+  ])('%s must not be given with topic', (prop, extra, message) => {
+    const stack = strictStack();
+    const topic = new sns.Topic(stack, 'OrdersTopic', { enforceSSL: true });
+    const props = prop === 'encryptionKey' ? { encryptionKey: new kms.Key(stack, 'Key') } : extra;
+    expect(() => new TopicFanOut(stack, 'Orders', { topic, ...props })).toThrow(message);
+  });
+});
+
+describe('TopicFanOut construct ids', () => {
+  function logicalIds(subscribers: string[]): Record<string, string> {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    for (const id of subscribers) {
+      if (id.startsWith('Mail')) {
+        fanOut.addEmailSubscriber(id, `${id.toLowerCase()}@example.com`);
+      } else {
+        fanOut.addQueue(id);
+      }
+    }
+    Template.fromStack(stack);
+    return Object.fromEntries(
+      stack.node
+        .findAll()
+        .filter(CfnResource.isCfnResource)
+        .map((r) => [r.node.path, stack.resolve(r.logicalId)]),
+    );
+  }
+
+  test('removing a subscriber renames no other resource', () => {
+    const all = logicalIds(['Fulfilment', 'MailOps', 'Billing', 'Analytics']);
+    const fewer = logicalIds(['Fulfilment', 'Analytics']);
+    expect(Object.keys(fewer).length).toBeGreaterThan(20);
+    for (const [path, logical] of Object.entries(fewer)) {
+      expect([path, all[path]]).toEqual([path, logical]);
+    }
+  });
+
+  test.each<[string, (fanOut: TopicFanOut, stack: Stack) => void, RegExp]>([
+    [
+      'the same id twice in one method',
+      (f) => {
+        f.addQueue('Fulfilment');
+        f.addQueue('Fulfilment');
+      },
+      /^\[Stack\/Orders\] addQueue id is already the id of another subscriber of this TopicFanOut .*, got "Fulfilment"$/,
+    ],
+    [
+      'the same id in two methods',
+      (f) => {
+        f.addQueue('Ops');
+        f.addEmailSubscriber('Ops', 'ops@example.com');
+      },
+      /^\[Stack\/Orders\] addEmailSubscriber id is already the id of another subscriber .*, got "Ops"$/,
+    ],
+    [
+      'the same email address twice',
+      (f) => {
+        f.addEmailSubscriber('Ops', 'ops@example.com');
+        f.addEmailSubscriber('OpsAgain', 'ops@example.com');
+      },
+      /^\[Stack\/Orders\] addEmailSubscriber address is already subscribed through this TopicFanOut, as "Ops" \(each endpoint once\), got "ops@example\.com"$/,
+    ],
+    [
+      'the same queue through addQueue and addQueueSubscriber',
+      (f) => {
+        const queue = f.addQueue('Fulfilment');
+        f.addQueueSubscriber('FulfilmentAgain', queue);
+      },
+      /^\[Stack\/Orders\] addQueueSubscriber queue is already subscribed through this TopicFanOut, as "Fulfilment"/,
+    ],
+    [
+      'the same imported queue twice, imported twice',
+      (f, stack) => {
+        f.addQueueSubscriber('A', sqs.Queue.fromQueueArn(stack, 'A', 'arn:aws:sqs:us-east-1:123456789012:q'));
+        f.addQueueSubscriber('B', sqs.Queue.fromQueueArn(stack, 'B', 'arn:aws:sqs:us-east-1:123456789012:q'));
+      },
+      /addQueueSubscriber queue is already subscribed through this TopicFanOut, as "A"/,
+    ],
+    [
+      'the same URL token twice',
+      (f) => {
+        const url = Lazy.string({ produce: () => 'https://hooks.example.com' });
+        f.addHttpsSubscriber('A', url);
+        f.addHttpsSubscriber('B', url);
+      },
+      /addHttpsSubscriber url is already subscribed through this TopicFanOut, as "A"/,
+    ],
+    [
+      'the same function twice',
+      (f, stack) => {
+        const fn = importedFunction(stack);
+        f.addLambdaSubscriber('A', fn);
+        f.addLambdaSubscriber('B', fn);
+      },
+      /addLambdaSubscriber fn is already subscribed through this TopicFanOut, as "A"/,
+    ],
+    [
+      'the same URL through addHttpsSubscriber and an aws-cdk-lib UrlSubscription',
+      (f) => {
+        f.addHttpsSubscriber('Hooks', 'https://hooks.example.com');
+        f.addSubscription(new subscriptions.UrlSubscription('https://hooks.example.com'));
+      },
+      /addSubscription topicSubscription is already subscribed through this TopicFanOut, as "Hooks"/,
+    ],
+  ])('refuses %s', (_name, build, message) => {
+    const stack = strictStack();
+    expect(() => build(new TopicFanOut(stack, 'Orders'), stack)).toThrow(message);
+  });
+
+  test('ids are never folded from an endpoint: a token endpoint is subscribed under the id it was given', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const token = (value: string) => Lazy.string({ produce: () => value });
+    fanOut.addHttpsSubscriber('Hooks', token('https://hooks.example.com'));
+    fanOut.addEmailSubscriber('Ops', 'ops@example.com');
+    expect(fanOut.subscriptions.map((s) => s.node.path)).toEqual([
+      'Stack/Orders/Subscriptions/Hooks',
+      'Stack/Orders/Subscriptions/Ops',
+    ]);
+    expect(() => fanOut.addSubscription(new subscriptions.EmailSubscription(token('x@example.com')))).toThrow(
+      /addSubscription topicSubscription must name its subscription with an id known at synth/,
+    );
+  });
+});
+
+describe('TopicFanOut removal policy', () => {
+  function deletionPolicies(stack: Stack): Record<string, string> {
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+    return Object.fromEntries(
+      stack.node
+        .findAll()
+        .filter(CfnResource.isCfnResource)
+        .filter((r) => ['AWS::SQS::Queue', 'AWS::KMS::Key'].includes(r.cfnResourceType))
+        .map((r) => [r.node.path, resources[stack.resolve(r.logicalId)].DeletionPolicy]),
+    );
+  }
+
+  test('DESTROY reaches the topic key, the queues addQueue creates and the shared dead-letter queue and its key, unless a queue says otherwise', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders', { removalPolicy: RemovalPolicy.DESTROY });
+    fanOut.addQueue('Fulfilment', { encryption: WorkQueueEncryption.KMS });
+    fanOut.addQueue('Ledger', { removalPolicy: RemovalPolicy.RETAIN });
+    expect(deletionPolicies(stack)).toEqual({
+      'Stack/Orders/Key/Resource': 'Delete',
+      'Stack/Orders/Queues/Fulfilment/Key/Resource': 'Delete',
+      'Stack/Orders/Queues/Fulfilment/DeadLetterQueue/Resource': 'Delete',
+      'Stack/Orders/Queues/Fulfilment/Queue/Resource': 'Delete',
+      'Stack/Orders/SubscriptionDeadLetterQueue/Key/Resource': 'Delete',
+      'Stack/Orders/SubscriptionDeadLetterQueue/DeadLetterQueue/Resource': 'Delete',
+      'Stack/Orders/SubscriptionDeadLetterQueue/Queue/Resource': 'Delete',
+      'Stack/Orders/Queues/Ledger/DeadLetterQueue/Resource': 'Retain',
+      'Stack/Orders/Queues/Ledger/Queue/Resource': 'Retain',
+      'Stack/DecouplingPatternsAlarmTopic/Key/Resource': 'Retain',
+    });
+  });
+
+  test('applyRemovalPolicy reaches the same resources, also those created later', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    fanOut.addQueue('Fulfilment');
+    fanOut.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    fanOut.addQueue('Billing');
+    const policies = deletionPolicies(stack);
+    expect(
+      Object.entries(policies)
+        .filter(([path]) => path.startsWith('Stack/Orders/'))
+        .every(([, policy]) => policy === 'Delete'),
+    ).toBe(true);
+    expect(Object.keys(policies)).toContain('Stack/Orders/Queues/Billing/Queue/Resource');
+  });
+
+  test.each([
+    [
+      RemovalPolicy.SNAPSHOT,
+      /^\[Stack\/Orders\] removalPolicy must be .*: CloudFormation cannot snapshot SQS queues and KMS keys, got "RemovalPolicy.SNAPSHOT"$/,
+    ],
+    ['delete' as RemovalPolicy, /^\[Stack\/Orders\] removalPolicy must be RemovalPolicy.RETAIN, .*, got "delete"$/],
+  ])('refuses %s', (removalPolicy, message) => {
+    expect(() => new TopicFanOut(strictStack(), 'Orders', { removalPolicy })).toThrow(message);
+  });
+});
+
+describe('TopicFanOut resource weight', () => {
+  /** One fan-out with `queues` queues at default props in one strict stack; the app, so the caller can synthesize. */
+  function fanOutWith(queues: number): { app: App; stack: Stack } {
+    const app = strictApp();
+    const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    for (let i = 0; i < queues; i++) {
+      fanOut.addQueue(`Queue${i}`);
+    }
+    return { app, stack };
+  }
+
+  function resourceCount(queues: number): number {
+    return Object.keys(Template.fromStack(fanOutWith(queues).stack).toJSON().Resources).length;
+  }
+
+  test('60 queue subscribers on one topic fit in one stack, with the stack alarm topic, and synthesize', () => {
+    const { app, stack } = fanOutWith(60);
+    const assembly = app.synth();
+    expect(Object.keys(assembly.getStackByName(stack.stackName).template.Resources).length).toBeLessThanOrEqual(500);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('the largest number of queue subscribers that fits synthesizes; one more hits the 500-resource limit', () => {
+    const perQueue = resourceCount(2) - resourceCount(1);
+    const fixed = resourceCount(1) - perQueue;
+    const most = Math.floor((500 - fixed) / perQueue);
+    expect(most).toBeGreaterThanOrEqual(60);
+    expect(() => fanOutWith(most).app.synth()).not.toThrow();
+    expect(() => fanOutWith(most + 1).app.synth()).toThrow(
+      new RegExp(
+        `Number of resources in stack 'Stack': ${fixed + perQueue * (most + 1)} is greater than allowed maximum of 500`,
+      ),
+    );
   });
 });
 
@@ -605,8 +1297,8 @@ describe('TopicFanOut rejects bad input at synth', () => {
     ],
     [
       'an existing FIFO queue behind a standard topic',
-      (stack) => new TopicFanOut(stack, 'Orders').subscribeQueue(new WorkQueue(stack, 'Q', { fifo: true })),
-      /^\[Stack\/Orders\] subscribeQueue queue must be a standard queue behind a standard topic .*, got "Stack\/Q"$/,
+      (stack) => new TopicFanOut(stack, 'Orders').addQueueSubscriber('Q', new WorkQueue(stack, 'Q', { fifo: true })),
+      /^\[Stack\/Orders\] addQueueSubscriber queue must be a standard queue behind a standard topic .*, got "Stack\/Q"$/,
     ],
     [
       'a queue encrypted with the AWS-managed alias/aws/sqs key (addQueue)',
@@ -614,80 +1306,133 @@ describe('TopicFanOut rejects bad input at synth', () => {
         new TopicFanOut(stack, 'Orders').addQueue('Fulfilment', {
           encryptionKey: kms.Alias.fromAliasName(stack, 'AwsSqs', 'alias/aws/sqs'),
         }),
-      /^\[Stack\/Orders\/Fulfilment\] encryptionKey must be a customer-managed key, not the AWS-managed alias\/aws\/sqs/,
+      /^\[Stack\/Orders\/Queues\/Fulfilment\] encryptionKey must be a customer-managed key, not the AWS-managed alias\/aws\/sqs/,
     ],
     [
-      'a queue encrypted with the AWS-managed alias/aws/sqs key (subscribeQueue)',
+      'a queue encrypted with the AWS-managed alias/aws/sqs key (addQueueSubscriber)',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').subscribeQueue(
+        new TopicFanOut(stack, 'Orders').addQueueSubscriber(
+          'Legacy',
           new sqs.Queue(stack, 'Legacy', { encryption: sqs.QueueEncryption.KMS_MANAGED }),
         ),
-      /^\[Stack\/Orders\] subscribeQueue queue must not be encrypted with the AWS-managed alias\/aws\/sqs key .*, got "Stack\/Legacy"$/,
+      /^\[Stack\/Orders\] addQueueSubscriber queue must not be encrypted with the AWS-managed alias\/aws\/sqs key .*, got "Stack\/Legacy"$/,
+    ],
+    [
+      "an existing queue sharing the topic's key (addQueueSubscriber)",
+      (stack) => {
+        const key = new kms.Key(stack, 'Shared', { enableKeyRotation: true });
+        new TopicFanOut(stack, 'Orders', { encryptionKey: key }).addQueueSubscriber(
+          'Q',
+          new WorkQueue(stack, 'Q', { encryptionKey: key }),
+        );
+      },
+      /^\[Stack\/Orders\] addQueueSubscriber queue must not be encrypted with the topic's encryptionKey .*dependency cycle.*, got "Stack\/Q"$/,
+    ],
+    [
+      'a standard dead-letter queue behind a FIFO topic',
+      (stack) =>
+        new TopicFanOut(stack, 'Prices', { fifo: true }).addQueue('Wholesale', {
+          deadLetterQueue: new WorkQueue(stack, 'Undeliverable'),
+        }),
+      /^\[Stack\/Prices\] addQueue\("Wholesale"\) deadLetterQueue must be a FIFO queue behind a FIFO topic .*, got "Stack\/Undeliverable"$/,
+    ],
+    [
+      'a FIFO dead-letter queue behind a standard topic',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
+          deadLetterQueue: new WorkQueue(stack, 'Undeliverable', { fifo: true }),
+        }),
+      /^\[Stack\/Orders\] addHttpsSubscriber\("Hooks"\) deadLetterQueue must be a standard queue behind a standard topic/,
+    ],
+    [
+      'a dead-letter queue under the AWS-managed alias/aws/sqs key',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Fulfilment', {
+          deadLetterQueue: new sqs.Queue(stack, 'Undeliverable', { encryption: sqs.QueueEncryption.KMS_MANAGED }),
+        }),
+      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) deadLetterQueue must not be encrypted with the AWS-managed alias\/aws\/sqs key/,
+    ],
+    [
+      'a dead-letter queue in another account',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Fulfilment', {
+          deadLetterQueue: sqs.Queue.fromQueueArn(stack, 'Far', 'arn:aws:sqs:us-east-1:999999999999:undeliverable'),
+        }),
+      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) deadLetterQueue must be in the account and Region of the subscription \(123456789012, us-east-1; an SNS limit\), got "arn:aws:sqs:us-east-1:999999999999:undeliverable"$/,
+    ],
+    [
+      'a dead-letter queue in another Region',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Fulfilment', {
+          deadLetterQueue: sqs.Queue.fromQueueArn(stack, 'Far', 'arn:aws:sqs:eu-west-1:123456789012:undeliverable'),
+        }),
+      /deadLetterQueue must be in the account and Region of the subscription/,
     ],
     [
       "a queue sharing the topic's key",
       (stack) => {
         const key = new kms.Key(stack, 'Shared', { enableKeyRotation: true });
-        new TopicFanOut(stack, 'Orders', { masterKey: key }).addQueue('Fulfilment', { encryptionKey: key });
+        new TopicFanOut(stack, 'Orders', { encryptionKey: key }).addQueue('Fulfilment', { encryptionKey: key });
       },
-      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) encryptionKey must not be the topic's masterKey .*dependency cycle/,
+      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) encryptionKey must not be the topic's encryptionKey .*dependency cycle/,
     ],
     [
       'an http:// URL',
-      (stack) => new TopicFanOut(stack, 'Orders').addHttpsSubscriber('http://hooks.example.com/orders'),
+      (stack) => new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'http://hooks.example.com/orders'),
       /^\[Stack\/Orders\] addHttpsSubscriber url must be an https:\/\/ URL .*, got "http:\/\/hooks\.example\.com\/orders"$/,
     ],
     [
       'an HTTPS subscriber on a FIFO topic',
-      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addHttpsSubscriber('https://hooks.example.com'),
+      (stack) =>
+        new TopicFanOut(stack, 'Orders', { fifo: true }).addHttpsSubscriber('Hooks', 'https://hooks.example.com'),
       /^\[Stack\/Orders\] addHttpsSubscriber is not available on a FIFO topic .*, got "https:\/\/hooks\.example\.com"$/,
     ],
     [
       'a Lambda subscriber on a FIFO topic',
-      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addLambdaSubscriber(importedFunction(stack)),
+      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addLambdaSubscriber('Audit', importedFunction(stack)),
       /^\[Stack\/Orders\] addLambdaSubscriber is not available on a FIFO topic/,
     ],
     [
       'an email subscriber on a FIFO topic',
-      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addEmailSubscriber('ops@example.com'),
+      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addEmailSubscriber('Ops', 'ops@example.com'),
       /^\[Stack\/Orders\] addEmailSubscriber is not available on a FIFO topic/,
     ],
     [
       'an SMS subscriber on a FIFO topic',
-      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addSmsSubscriber('+14155550100'),
+      (stack) => new TopicFanOut(stack, 'Orders', { fifo: true }).addSmsSubscriber('OnCall', '+14155550100'),
       /^\[Stack\/Orders\] addSmsSubscriber is not available on a FIFO topic/,
     ],
     [
       'an invalid email address',
-      (stack) => new TopicFanOut(stack, 'Orders').addEmailSubscriber('ops-at-example.com'),
+      (stack) => new TopicFanOut(stack, 'Orders').addEmailSubscriber('Ops', 'ops-at-example.com'),
       /^\[Stack\/Orders\] addEmailSubscriber address must be an email address, got "ops-at-example\.com"$/,
     ],
     [
       'a phone number not in E.164',
-      (stack) => new TopicFanOut(stack, 'Orders').addSmsSubscriber('0415 555 0100'),
+      (stack) => new TopicFanOut(stack, 'Orders').addSmsSubscriber('OnCall', '0415 555 0100'),
       /^\[Stack\/Orders\] addSmsSubscriber phoneNumber must be in E\.164 format.*, got "0415 555 0100"$/,
     ],
     [
       'the same email subscribed twice',
       (stack) => {
         const fanOut = new TopicFanOut(stack, 'Orders');
-        fanOut.addEmailSubscriber('ops@example.com');
-        fanOut.addEmailSubscriber('ops@example.com');
+        fanOut.addEmailSubscriber('Ops', 'ops@example.com');
+        fanOut.addEmailSubscriber('Pager', 'ops@example.com');
       },
-      /^\[Stack\/Orders\] email subscriber is already subscribed through this TopicFanOut .*, got "ops@example\.com"$/,
+      /^\[Stack\/Orders\] addEmailSubscriber address is already subscribed through this TopicFanOut, as "Ops" \(each endpoint once\), got "ops@example\.com"$/,
     ],
     [
       'more than 101 retries',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('https://hooks.example.com', {
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: { healthyRetryPolicy: { numRetries: 101 } },
         }),
-      /^\[Stack\/Orders\/Https-https:__hooks\.example\.com\] deliveryPolicy\.healthyRetryPolicy\.numRetries must be an integer between 0 and 100, got 101$/,
+      /^\[Stack\/Orders\] addHttpsSubscriber\("Hooks"\) deliveryPolicy\.healthyRetryPolicy\.numRetries must be an integer between 0 and 100, got 101$/,
     ],
     [
       'a delay target above an hour',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('https://hooks.example.com', {
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: { healthyRetryPolicy: { maxDelayTarget: Duration.seconds(3601) } },
         }),
       /deliveryPolicy\.healthyRetryPolicy\.maxDelayTarget must be a whole number of seconds between 1 and 3600, got 1 hour 1 second$/,
@@ -695,7 +1440,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
     [
       'minDelayTarget above maxDelayTarget',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('https://hooks.example.com', {
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: {
             healthyRetryPolicy: { minDelayTarget: Duration.seconds(60), maxDelayTarget: Duration.seconds(30) },
           },
@@ -705,7 +1450,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
     [
       'phase counts above numRetries',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('https://hooks.example.com', {
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: { healthyRetryPolicy: { numRetries: 3, numMinDelayRetries: 2, numMaxDelayRetries: 2 } },
         }),
       /deliveryPolicy\.healthyRetryPolicy numNoDelayRetries \+ numMinDelayRetries \+ numMaxDelayRetries must not exceed numRetries \(3\), got 4$/,
@@ -713,7 +1458,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
     [
       'a retry policy longer than an hour in all',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('https://hooks.example.com', {
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: {
             healthyRetryPolicy: {
               numRetries: 20,
@@ -727,7 +1472,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
     [
       'a throttle below 1 per second',
       (stack) =>
-        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('https://hooks.example.com', {
+        new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: { throttlePolicy: { maxReceivesPerSecond: 0 } },
         }),
       /deliveryPolicy\.throttlePolicy\.maxReceivesPerSecond must be an integer of at least 1, got 0$/,
@@ -740,7 +1485,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
             ['a', 'b', 'c', 'd', 'e', 'f'].map((key) => [key, sns.SubscriptionFilter.existsFilter()]),
           ),
         }),
-      /^\[Stack\/Orders\/AnalyticsSubscription\] filterPolicy may have at most 5 top-level keys \(an SNS limit\), got "6 keys \(a, b, c, d, e, f\)"$/,
+      /^\[Stack\/Orders\] addQueue\("Analytics"\) filterPolicy may have at most 5 top-level keys \(an SNS limit\), got "6 keys \(a, b, c, d, e, f\)"$/,
     ],
     [
       'a filter policy with 151 combinations',
@@ -795,6 +1540,11 @@ describe('TopicFanOut rejects bad input at synth', () => {
       (stack) => new TopicFanOut(stack, 'Orders').allowAccountPublish('1111-2222-3333'),
       /^\[Stack\/Orders\] allowAccountPublish accountId must be a 12-digit AWS account id, got "1111-2222-3333"$/,
     ],
+    [
+      'a source account that is not 12 digits',
+      (stack) => new TopicFanOut(stack, 'Orders').allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::b', '12'),
+      /^\[Stack\/Orders\] allowServicePublish sourceAccount must be a 12-digit AWS account id, got "12"$/,
+    ],
   ];
 
   test.each(cases)('%s', (_name, build, message) => {
@@ -805,18 +1555,13 @@ describe('TopicFanOut rejects bad input at synth', () => {
     const stack = strictStack();
     const token = (value: string) => Lazy.string({ produce: () => value });
     const fanOut = new TopicFanOut(stack, 'Orders', { topicName: token('orders') });
-    fanOut.addHttpsSubscriber(token('https://hooks.example.com'));
-    fanOut.addHttpsSubscriber(token('https://other.example.com'));
-    fanOut.addEmailSubscriber(token('ops@example.com'));
-    fanOut.addSmsSubscriber(token('+14155550100'));
+    fanOut.addHttpsSubscriber('Hooks', token('https://hooks.example.com'));
+    fanOut.addHttpsSubscriber('Other', token('https://other.example.com'));
+    fanOut.addEmailSubscriber('Ops', token('ops@example.com'));
+    fanOut.addSmsSubscriber('OnCall', token('+14155550100'));
     fanOut.allowAccountPublish(token('111122223333'));
     fanOut.allowServicePublish(token('s3.amazonaws.com'), token('arn:aws:s3:::bucket'));
-    expect(fanOut.subscriptions.map((s) => s.node.id)).toEqual([
-      'HttpsToken1',
-      'HttpsToken2',
-      'EmailToken1',
-      'SmsToken1',
-    ]);
+    expect(fanOut.subscriptions.map((s) => s.node.id)).toEqual(['Hooks', 'Other', 'Ops', 'OnCall']);
     expect(() => Template.fromStack(stack)).not.toThrow();
   });
 });

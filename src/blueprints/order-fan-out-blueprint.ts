@@ -59,7 +59,7 @@ export class OrderFanOutBlueprint extends Stack {
       retentionPeriod: Duration.days(7),
     });
 
-    new CfnOutput(this, 'OrderPlacedTopicArn', { value: this.orderPlaced.topic.topicArn });
+    new CfnOutput(this, 'OrderPlacedTopicArn', { value: this.orderPlaced.topicArn });
     new CfnOutput(this, 'FulfilmentQueueUrl', { value: this.fulfilment.queueUrl });
     new CfnOutput(this, 'BillingQueueUrl', { value: this.billing.queueUrl });
     new CfnOutput(this, 'AnalyticsQueueUrl', { value: this.analytics.queueUrl });

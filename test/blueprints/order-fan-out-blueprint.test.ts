@@ -29,6 +29,20 @@ describe('OrderFanOutBlueprint', () => {
     expect(stack.billing.encryptionKey).toBeDefined();
   });
 
+  test('what SNS cannot deliver to any of the three lands in one subscription dead-letter queue, which alarms', () => {
+    const dlq = stack.orderPlaced.subscriptionDeadLetterQueue!;
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription'));
+    expect(subscriptions.map((s) => s.Properties.RedrivePolicy)).toEqual(
+      Array(3).fill({ deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(dlq.queue), 'Arn'] } }),
+    );
+    expect(stack.orderPlaced.alarms).toEqual(
+      expect.arrayContaining([
+        stack.orderPlaced.subscriptionDeadLetterQueueNotEmptyAlarm,
+        stack.orderPlaced.subscriptionDeadLetterQueueMessageAgeAlarm,
+      ]),
+    );
+  });
+
   test('the threshold is a prop', () => {
     const other = new OrderFanOutBlueprint(strictApp(), 'Other', { largeOrderThreshold: 250 });
     const subscriptions = Object.values(Template.fromStack(other).findResources('AWS::SNS::Subscription'));
