@@ -40,6 +40,10 @@ const THROUGHPUT_TIMEOUT_MS = 600_000;
 type Row = [label: string, value: string, note?: string];
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--weights-only')) {
+    printResourceWeights();
+    return;
+  }
   const rows: Row[] = [];
   const venvExisted = fs.existsSync(VENV_MARKER);
   if (!venvExisted) {
@@ -79,7 +83,6 @@ async function main(): Promise<void> {
     await probeDepth(local.sqs(), queueUrl, rows);
     await benchmarkThroughput(local.sqs(), queueUrl, rows);
     rows.push(['', '']);
-    measureFanOutTemplates(rows);
     await benchmarkFanOut(local, rows);
   } finally {
     await local.stop();
@@ -92,42 +95,55 @@ async function main(): Promise<void> {
   for (const [label, value, note] of rows) {
     console.log(`  ${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}${note ? `   ${note}` : ''}`);
   }
+  printResourceWeights();
 }
 
 /**
- * What a TopicFanOut costs in template terms: resources and bytes per instance (each subscriber
- * brings its queue, a dead-letter queue for the subscription and their alarms), against
- * CloudFormation's 500-resource limit per stack.
+ * What each construct costs in CloudFormation resources, beside a hand-written aws-cdk-lib equivalent:
+ * resources per instance (and per added subscriber, consumer or user), the fixed cost shared in a stack,
+ * and the most that fit in one stack of 500 resources, verified by synthesizing that many and one more.
  */
-function measureFanOutTemplates(rows: Row[]): void {
-  const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const { TopicFanOut } = lazyRequire('../src') as typeof import('../src');
-  const measure = (instances: number, queuesEach: number) => {
-    const app = new cdk.App();
-    const stack = new cdk.Stack(app, 'Measure', { env: { account: '123456789012', region: 'us-east-1' } });
-    for (let i = 0; i < instances; i++) {
-      const fanOut = new TopicFanOut(stack, `FanOut${i}`);
-      for (let q = 0; q < queuesEach; q++) {
-        fanOut.addQueue(`Queue${q}`);
-      }
+function printResourceWeights(): void {
+  const { measureWeight } = lazyRequire('../harness/resource-weight') as typeof import('../harness/resource-weight');
+  const { CONSTRUCT_WEIGHTS, ADDED_WEIGHTS } = lazyRequire(
+    '../harness/resource-weight-subjects',
+  ) as typeof import('../harness/resource-weight-subjects');
+  const header = ['', 'resources each', 'fixed', 'fit in a stack', 'aws-cdk-lib each', 'fixed', 'fit'];
+  const table: string[][] = [header];
+  const notes: string[] = [];
+  for (const subject of [...CONSTRUCT_WEIGHTS, ...ADDED_WEIGHTS]) {
+    const ours = measureWeight(subject.ours, subject.cap?.count);
+    const theirs = measureWeight(subject.handWritten, subject.cap?.count);
+    const fit = (weight: typeof ours) =>
+      `${weight.fitInOneStack}${weight.capped ? '*' : ''}${weight.verified ? '' : ' (NOT VERIFIED)'}`;
+    table.push([
+      subject.name,
+      String(ours.resourcesEach),
+      String(ours.fixed),
+      fit(ours),
+      String(theirs.resourcesEach),
+      String(theirs.fixed),
+      fit(theirs),
+    ]);
+    notes.push(
+      `  ${subject.name}: aws-cdk-lib side is ${subject.equivalent}; ${fmt(ours.bytesEach)} template bytes each (${fmt(theirs.bytesEach)} hand-written)`,
+    );
+    if (subject.cap) {
+      notes.push(`    * capped by ${subject.cap.count} ${subject.cap.source}, before the resource limit`);
     }
-    const template = app.synth().getStackByName('Measure').template;
-    return { resources: Object.keys(template.Resources).length, bytes: JSON.stringify(template).length };
-  };
-  // The stack-wide alarm topic and its key and policy are shared: 3 resources, counted once.
-  const [one, ten] = [measure(1, 1), measure(10, 1)];
-  const perInstance = (ten.resources - one.resources) / 9;
-  rows.push([
-    'TopicFanOut, 1 queue',
-    `${perInstance} resources`,
-    `${fmt(Math.round((ten.bytes - one.bytes) / 9))} template bytes each; ${Math.floor((500 - 3) / perInstance)} fit in one stack`,
-  ]);
-  const three = measure(1, 3);
-  rows.push([
-    'each further queue',
-    `${(three.resources - one.resources) / 2} resources`,
-    'WorkQueue (2 queues, 2 policies, 2 alarms), subscription, its DLQ WorkQueue (same) and its alarm',
-  ]);
+    progress(`weighed ${subject.name}`);
+  }
+  const widths = header.map((_, column) => Math.max(...table.map((row) => row[column].length)));
+  console.log('');
+  console.log(
+    'Resource weight (CloudFormation resources; a stack holds 500; "fixed" is shared by all instances in a stack):',
+  );
+  for (const row of table) {
+    console.log(
+      `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`,
+    );
+  }
+  console.log(notes.join('\n'));
 }
 
 /** SNS -> SQS fan-out through the order blueprint: orders published and accounted for per second. */
