@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { logicalId, strictApp, strictStack } from '../harness/app';
+import { identityStatements, logicalId, strictApp, strictStack, testRole } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { EncryptedStream, EncryptedStreamEncryption, EncryptedStreamProps } from '../src/encrypted-stream';
 
@@ -23,28 +23,12 @@ function positions(props: EncryptedStreamProps = {}, stack = strictStack()) {
   return { stack, stream: new EncryptedStream(stack, 'Positions', props) };
 }
 
-/** A role the test grants to (its own; CDK's grants give it an inline policy). */
-function role(stack: Stack, id: string, assumedBy: iam.IPrincipal = new iam.AccountRootPrincipal()): iam.Role {
-  const r = new iam.Role(stack, id, { assumedBy });
-  for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-    Validations.of(r).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: "the test's own role" });
-  }
-  return r;
-}
-
-/** Every statement of every identity policy (inline and customer-managed) of the template. */
-function allStatements(template: Template): any[] {
-  return ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
-    Object.values(template.findResources(type)).flatMap((p: any) => p.Properties.PolicyDocument.Statement),
-  );
-}
-
 /** The fully featured variant of the snapshot: provisioned, two consumers, a KCL application. */
 function telemetry(stack: Stack) {
   const stream = new EncryptedStream(stack, 'Positions', { shardCount: 4, retentionPeriod: Duration.days(7) });
   const dashboard = stream.addConsumer('dashboard');
   const alerts = stream.addConsumer('geofence-alerts');
-  const dashboardRole = role(stack, 'DashboardRole', new iam.ServicePrincipal('ecs-tasks.amazonaws.com'));
+  const dashboardRole = testRole(stack, 'DashboardRole', new iam.ServicePrincipal('ecs-tasks.amazonaws.com'));
   const worker = new iam.Role(stack, 'AggregatorRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
   const kcl = stream.addKclApplication('position-aggregator', worker);
   dashboard.grantConsume(dashboardRole);
@@ -237,7 +221,7 @@ describe('EncryptedStream is a kinesis.IStream', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stream.stream), 'Arn'] },
     });
-    expect(allStatements(template)).toEqual(
+    expect(identityStatements(template)).toEqual(
       expect.arrayContaining([
         {
           Effect: 'Allow',
@@ -252,7 +236,7 @@ describe('EncryptedStream is a kinesis.IStream', () => {
       ]),
     );
     // No wildcard the stream granted: aws-cdk-lib's own grantRead would add kms:DescribeKey and friends.
-    expect(JSON.stringify(allStatements(template))).not.toMatch(/kinesis:\*|kms:\*/);
+    expect(JSON.stringify(identityStatements(template))).not.toMatch(/kinesis:\*|kms:\*/);
   });
 
   test('streamArn, streamName, streamRef and encryptionKey answer for the inner stream', () => {
@@ -322,7 +306,7 @@ describe('EncryptedStream metrics', () => {
 describe('EncryptedStream removalPolicy', () => {
   test('DESTROY reaches the stream, its key, and the lease table and backup vault of a KCL application', () => {
     const { stack, stream } = positions({ removalPolicy: RemovalPolicy.DESTROY });
-    stream.addKclApplication('position-aggregator', role(stack, 'Worker'));
+    stream.addKclApplication('position-aggregator', testRole(stack, 'Worker'));
     const template = Template.fromStack(stack);
     for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table', 'AWS::Backup::BackupVault']) {
       template.hasResource(type, { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
@@ -338,7 +322,7 @@ describe('EncryptedStream removalPolicy', () => {
 
   test("a KCL application's own removalPolicy wins over the stream's", () => {
     const { stack, stream } = positions({ removalPolicy: RemovalPolicy.DESTROY });
-    stream.addKclApplication('position-aggregator', role(stack, 'Worker'), { removalPolicy: RemovalPolicy.RETAIN });
+    stream.addKclApplication('position-aggregator', testRole(stack, 'Worker'), { removalPolicy: RemovalPolicy.RETAIN });
     const template = Template.fromStack(stack);
     template.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Delete' });
     template.hasResource('AWS::DynamoDB::Table', {
@@ -387,7 +371,9 @@ describe('EncryptedStream removalPolicy', () => {
   test('a KCL application refuses SNAPSHOT in its options', () => {
     const { stack, stream } = positions();
     expect(() =>
-      stream.addKclApplication('position-aggregator', role(stack, 'Worker'), { removalPolicy: RemovalPolicy.SNAPSHOT }),
+      stream.addKclApplication('position-aggregator', testRole(stack, 'Worker'), {
+        removalPolicy: RemovalPolicy.SNAPSHOT,
+      }),
     ).toThrow(
       /^\[Stack\/Positions\/KclApplications\/position-aggregator\] removalPolicy must be .*: CloudFormation cannot snapshot DynamoDB tables and backup vaults/,
     );
@@ -412,7 +398,7 @@ describe('EncryptedStream provisioned, two consumers, a KCL application', () => 
   });
 
   test('grantConsume: subscribe to that consumer only, describe the stream, decrypt', () => {
-    expect(allStatements(template)).toEqual(
+    expect(identityStatements(template)).toEqual(
       expect.arrayContaining([
         {
           Effect: 'Allow',
@@ -542,7 +528,7 @@ describe('addConsumer and addKclApplication: ids from names', () => {
 
   test('a duplicate KCL application name on the stream is refused', () => {
     const { stack, stream } = positions();
-    const worker = role(stack, 'Worker');
+    const worker = testRole(stack, 'Worker');
     stream.addKclApplication('aggregator', worker);
     expect(() => stream.addKclApplication('aggregator', worker)).toThrow(
       /^\[Stack\/Positions\] addKclApplication applicationName must be unique on the stream, got "aggregator"$/,
@@ -555,7 +541,7 @@ describe('addConsumer and addKclApplication: ids from names', () => {
     expect(() => stream.addConsumer(name)).toThrow(
       /^\[Stack\/Positions\] addConsumer consumerName must be known at synth: it is the construct id of the consumer/,
     );
-    expect(() => stream.addKclApplication(name, role(stack, 'Worker'))).toThrow(
+    expect(() => stream.addKclApplication(name, testRole(stack, 'Worker'))).toThrow(
       /^\[Stack\/Positions\] addKclApplication applicationName must be known at synth/,
     );
   });

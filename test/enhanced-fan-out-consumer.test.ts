@@ -1,11 +1,10 @@
-import { CfnParameter, Stack, Validations } from 'aws-cdk-lib';
+import { CfnParameter } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import { logicalId, strictStack } from '../harness/app';
+import { identityStatements, logicalId, strictStack, testRole } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { EncryptedStream } from '../src/encrypted-stream';
 import { EnhancedFanOutConsumer } from '../src/enhanced-fan-out-consumer';
@@ -26,22 +25,6 @@ function dashboard() {
   return { stack, stream, consumer: stream.addConsumer('dashboard') };
 }
 
-/** A role the test grants to (its own; CDK's grants give it an inline policy). */
-function role(stack: Stack, id: string): iam.Role {
-  const r = new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
-  for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-    Validations.of(r).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: "the test's own role" });
-  }
-  return r;
-}
-
-/** Every statement of every identity policy (inline and customer-managed) of the template. */
-function allStatements(template: Template): any[] {
-  return ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
-    Object.values(template.findResources(type)).flatMap((p: any) => p.Properties.PolicyDocument.Statement),
-  );
-}
-
 const streamArn = (stream: EncryptedStream) => ({ 'Fn::GetAtt': [logicalId(stream.stream), 'Arn'] });
 const keyArn = (stream: EncryptedStream) => ({ 'Fn::GetAtt': [logicalId(stream.encryptionKey as kms.Key), 'Arn'] });
 
@@ -60,14 +43,14 @@ describe('EnhancedFanOutConsumer is a kinesis.IStreamConsumer', () => {
     const template = Template.fromStack(stack);
     const consumerArn = { 'Fn::GetAtt': [logicalId(consumer.consumer), 'ConsumerARN'] };
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: consumerArn });
-    expect(allStatements(template)).toEqual(
+    expect(identityStatements(template)).toEqual(
       expect.arrayContaining([
         { Effect: 'Allow', Action: SUBSCRIBE_ACTIONS, Resource: consumerArn },
         { Effect: 'Allow', Action: READ_ACTIONS, Resource: streamArn(stream) },
         { Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn(stream) },
       ]),
     );
-    expect(JSON.stringify(allStatements(template))).not.toMatch(/kinesis:\*|kms:\*/);
+    expect(JSON.stringify(identityStatements(template))).not.toMatch(/kinesis:\*|kms:\*/);
   });
 
   test('streamConsumerArn, streamConsumerName, streamConsumerRef and stream answer for the inner consumer', () => {
@@ -82,9 +65,9 @@ describe('EnhancedFanOutConsumer is a kinesis.IStreamConsumer', () => {
 
   test('grant: the given actions on the consumer only', () => {
     const { stack, consumer } = dashboard();
-    const grant = consumer.grant(role(stack, 'Reader'), 'kinesis:DescribeStreamConsumer');
+    const grant = consumer.grant(testRole(stack, 'Reader'), 'kinesis:DescribeStreamConsumer');
     expect(grant.success).toBe(true);
-    expect(allStatements(Template.fromStack(stack))).toEqual([
+    expect(identityStatements(Template.fromStack(stack))).toEqual([
       {
         Effect: 'Allow',
         Action: 'kinesis:DescribeStreamConsumer',
@@ -97,9 +80,9 @@ describe('EnhancedFanOutConsumer is a kinesis.IStreamConsumer', () => {
 describe('EnhancedFanOutConsumer grants', () => {
   test('grantConsume: subscribe to this consumer, describe the stream, decrypt; no shard-iterator reads', () => {
     const { stack, stream, consumer } = dashboard();
-    const grant = consumer.grantConsume(role(stack, 'Reader'));
+    const grant = consumer.grantConsume(testRole(stack, 'Reader'));
     expect(grant.success).toBe(true);
-    expect(allStatements(Template.fromStack(stack))).toEqual([
+    expect(identityStatements(Template.fromStack(stack))).toEqual([
       {
         Effect: 'Allow',
         Action: SUBSCRIBE_ACTIONS,
@@ -120,13 +103,13 @@ describe('EnhancedFanOutConsumer grants', () => {
     });
     const name = new CfnParameter(stack, 'Name').valueAsString;
     const consumer = new EnhancedFanOutConsumer(stack, 'Consumer', { stream: imported, consumerName: name });
-    consumer.grantConsume(role(stack, 'Reader'));
+    consumer.grantConsume(testRole(stack, 'Reader'));
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Kinesis::StreamConsumer', {
       ConsumerName: { Ref: 'Name' },
       StreamARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/positions',
     });
-    expect(allStatements(template)).toEqual(
+    expect(identityStatements(template)).toEqual(
       expect.arrayContaining([
         { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalId(key), 'Arn'] } },
       ]),

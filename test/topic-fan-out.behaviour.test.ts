@@ -4,24 +4,22 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { chunk } from '../harness/io/batching';
 import { drainQueue } from '../harness/io/sqs-drain';
-import { deployStack, LocalAws, startLocalAws } from '../harness/local-aws';
+import { deployStack } from '../harness/local-aws';
+import { useLocalAws } from '../harness/local-aws/jest';
 import { TopicFanOut } from '../src/topic-fan-out';
 
 // Behaviour on the embedded local AWS (moto), deployed from TopicFanOut's synthesized template:
 // SNS -> SQS delivery, filter policies, raw delivery and FIFO ordering are modelled faithfully by
 // moto; the key and queue policies are not enforced there (the access proofs cover them).
-jest.setTimeout(600_000);
+const local = useLocalAws(600_000);
 
-let local: LocalAws;
 let sqs: SQSClient;
 let snsClient: SNSClient;
 
 beforeAll(async () => {
-  local = await startLocalAws();
-  sqs = local.sqs();
-  snsClient = local.sns();
+  sqs = local().sqs();
+  snsClient = local().sns();
 });
-afterAll(async () => local?.stop());
 
 /** What arrived in one queue: bodies by message id, duplicates counted apart. */
 class Tally {
@@ -56,14 +54,14 @@ describe('a standard fan-out to three queues', () => {
   let topicArn: string;
 
   beforeAll(async () => {
-    const stack = new Stack(new App(), 'FanOutStandard', { env: { account: local.account, region: local.region } });
+    const stack = new Stack(new App(), 'FanOutStandard', { env: { account: local().account, region: local().region } });
     const fanOut = new TopicFanOut(stack, 'Orders');
     fanOut.addQueue('Fulfilment');
     fanOut.addQueue('Billing', { rawMessageDelivery: true });
     fanOut.addQueue('Analytics', {
       filterPolicy: { size: sns.SubscriptionFilter.stringFilter({ allowlist: ['large'] }) },
     });
-    const deployed = await deployStack(local, stack);
+    const deployed = await deployStack(local(), stack);
     topicArn = deployed.byPath('FanOutStandard/Orders/Topic');
     const queueUrl = (name: string) => deployed.byPath(`FanOutStandard/Orders/Queues/${name}/Queue`);
     const urls = { fulfilment: queueUrl('Fulfilment'), billing: queueUrl('Billing'), analytics: queueUrl('Analytics') };
@@ -129,11 +127,11 @@ describe('a FIFO fan-out to two FIFO queues', () => {
   const received: Record<string, Message[]> = { wholesale: [], retail: [] };
 
   beforeAll(async () => {
-    const stack = new Stack(new App(), 'FanOutFifo', { env: { account: local.account, region: local.region } });
+    const stack = new Stack(new App(), 'FanOutFifo', { env: { account: local().account, region: local().region } });
     const fanOut = new TopicFanOut(stack, 'Prices', { fifo: true });
     fanOut.addQueue('Wholesale');
     fanOut.addQueue('Retail', { rawMessageDelivery: true });
-    const deployed = await deployStack(local, stack);
+    const deployed = await deployStack(local(), stack);
     const topicArn = deployed.byPath('FanOutFifo/Prices/Topic');
 
     // Interleave the groups, and publish every tenth message twice with the same deduplication id.

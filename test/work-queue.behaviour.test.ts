@@ -9,21 +9,19 @@ import {
 } from '@aws-sdk/client-sqs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { chunk, forEachConcurrently } from '../harness/io/batching';
-import { deployStack, LocalAws, startLocalAws } from '../harness/local-aws';
+import { deployStack } from '../harness/local-aws';
+import { useLocalAws } from '../harness/local-aws/jest';
 import { WorkQueue, WorkQueueEncryption, WorkQueueProps } from '../src';
 
 // Behaviour on the embedded local AWS (moto), deployed from WorkQueue's real synthesized
 // template. The first run creates the moto venv, hence the generous timeout.
-jest.setTimeout(300_000);
+const local = useLocalAws();
 
-let local: LocalAws;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  local = await startLocalAws();
-  sqs = local.sqs();
+  sqs = local().sqs();
 });
-afterAll(async () => local?.stop());
 
 interface DeployedWorkQueue {
   queueUrl: string;
@@ -31,9 +29,9 @@ interface DeployedWorkQueue {
 }
 
 async function deployWorkQueue(stackName: string, props: WorkQueueProps): Promise<DeployedWorkQueue> {
-  const stack = new Stack(new App(), stackName, { env: { account: local.account, region: local.region } });
+  const stack = new Stack(new App(), stackName, { env: { account: local().account, region: local().region } });
   new WorkQueue(stack, 'Jobs', props);
-  const deployed = await deployStack(local, stack);
+  const deployed = await deployStack(local(), stack);
   return {
     queueUrl: deployed.byPath(`${stackName}/Jobs/Queue`),
     deadLetterQueueUrl: deployed.byPath(`${stackName}/Jobs/DeadLetterQueue`),

@@ -1,24 +1,21 @@
 import { App } from 'aws-cdk-lib';
-import { deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
+import { deployStack } from '../../harness/local-aws';
+import { useLocalAws } from '../../harness/local-aws/jest';
 import { orderFanOutFailures, runOrderFanOut } from '../../harness/scenarios/order-fan-out';
 import { OrderFanOutBlueprint } from '../../src/blueprints/order-fan-out-blueprint';
 
 // The order scenario of the main job, on the blueprint deployed into the embedded local AWS.
-jest.setTimeout(300_000);
-
-let local: LocalAws;
-beforeAll(async () => (local = await startLocalAws()));
-afterAll(async () => local?.stop());
+const local = useLocalAws();
 
 test('500 orders, every tenth large: fulfilment and billing get all, analytics exactly the large ones', async () => {
   const stack = new OrderFanOutBlueprint(new App(), 'OrderFanOutBlueprint', {
-    env: { account: local.account, region: local.region },
+    env: { account: local().account, region: local().region },
   });
-  const deployed = await deployStack(local, stack);
+  const deployed = await deployStack(local(), stack);
 
   const report = await runOrderFanOut({
-    sns: local.sns(),
-    sqs: local.sqs(),
+    sns: local().sns(),
+    sqs: local().sqs(),
     topicArn: deployed.outputs.OrderPlacedTopicArn,
     fulfilmentQueueUrl: deployed.outputs.FulfilmentQueueUrl,
     billingQueueUrl: deployed.outputs.BillingQueueUrl,

@@ -1,25 +1,22 @@
 import { App } from 'aws-cdk-lib';
-import { deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
+import { deployStack } from '../../harness/local-aws';
+import { useLocalAws } from '../../harness/local-aws/jest';
 import { runTelemetry, telemetryFailures } from '../../harness/scenarios/telemetry';
 import { TelemetryBlueprint } from '../../src/blueprints/telemetry-blueprint';
 
 // The telemetry scenario of the main job, on the blueprint deployed into the embedded local AWS.
-jest.setTimeout(300_000);
-
-let local: LocalAws;
-beforeAll(async () => (local = await startLocalAws()));
-afterAll(async () => local?.stop());
+const local = useLocalAws();
 
 test('1,000 trucks, 3 positions each: all read back in order per truck; a sample archived under the prefix', async () => {
   const stack = new TelemetryBlueprint(new App(), 'TelemetryBlueprint', {
-    env: { account: local.account, region: local.region },
+    env: { account: local().account, region: local().region },
   });
-  const deployed = await deployStack(local, stack);
+  const deployed = await deployStack(local(), stack);
 
   const report = await runTelemetry({
-    kinesis: local.kinesis(),
-    firehose: local.firehose(),
-    s3: local.s3(),
+    kinesis: local().kinesis(),
+    firehose: local().firehose(),
+    s3: local().s3(),
     streamName: deployed.outputs.StreamName,
     deliveryStreamName: deployed.outputs.DeliveryStreamName,
     bucketName: deployed.outputs.ArchiveBucketName,

@@ -1,28 +1,26 @@
 import * as http from 'node:http';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
-import { DeployedStack, deployStack, LocalAws, startLocalAws } from '../../harness/local-aws';
+import { DeployedStack, deployStack } from '../../harness/local-aws';
+import { useLocalAws } from '../../harness/local-aws/jest';
 import { VideoEncodingBlueprint } from '../../src/blueprints/video-encoding-blueprint';
 
 // The blueprint as the repository's app registers it, deployed into the embedded local AWS (moto): the
 // group, its launch template, the role and the VPC are created; moto does not run scaling policies, alarms
 // or the Lambda-backed custom resource that closes the default security group, so those are reported as
 // gaps and proven on the template (video-encoding-blueprint.test.ts).
-jest.setTimeout(300_000);
+const local = useLocalAws();
 
-let local: LocalAws;
 let deployed: DeployedStack;
 let stack: VideoEncodingBlueprint;
 beforeAll(async () => {
-  local = await startLocalAws();
   stack = new VideoEncodingBlueprint(new App(), 'VideoEncodingBlueprint', {
-    env: { account: local.account, region: local.region },
+    env: { account: local().account, region: local().region },
   });
-  deployed = await deployStack(local, stack);
+  deployed = await deployStack(local(), stack);
 });
 // No deployed.destroy(): moto's DeleteStack deletes the role before detaching its managed policies and
 // fails with DeleteConflict. Stopping the server discards everything.
-afterAll(async () => local?.stop());
 
 /**
  * One call of an AWS Query-protocol API (EC2 Auto Scaling, EC2) against moto, which routes by the
@@ -31,7 +29,7 @@ afterAll(async () => local?.stop());
  */
 function queryApi(service: string, version: string, params: Record<string, string>): Promise<string> {
   const body = new URLSearchParams({ Version: version, ...params }).toString();
-  const url = new URL(local.endpoint);
+  const url = new URL(local().endpoint);
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -43,7 +41,7 @@ function queryApi(service: string, version: string, params: Record<string, strin
         headers: {
           'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
           'Content-Length': Buffer.byteLength(body),
-          Authorization: `AWS4-HMAC-SHA256 Credential=${local.credentials.accessKeyId}/20260101/${local.region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+          Authorization: `AWS4-HMAC-SHA256 Credential=${local().credentials.accessKeyId}/20260101/${local().region}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
         },
       },
       (res) => {
@@ -126,7 +124,7 @@ test('the scaling policies, the alarms, the endpoint ingress rule and the defaul
 });
 
 test('the queue the encoders drain exists, with the 15-minute job timeout the encoding time must stay under', async () => {
-  const { Attributes } = await local
+  const { Attributes } = await local()
     .sqs()
     .send(
       new GetQueueAttributesCommand({ QueueUrl: deployed.outputs.JobQueueUrl, AttributeNames: ['VisibilityTimeout'] }),
