@@ -13,6 +13,7 @@ import { AWS_MANAGED_KINESIS_KEY_ALIAS, isAwsManagedKey } from './private/aws-ma
 import { childIdFromName, validateApplicationName, validateConsumerName } from './private/encrypted-stream/names';
 import { grantWithKey } from './private/grants';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
+import { childNamespace } from './private/namespaces';
 import { resolveRemovalPolicy } from './private/removal-policy';
 import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
@@ -311,7 +312,7 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       this.consumerList.map((consumer) => consumer.node.id),
       'consumer',
     );
-    const consumer = new EnhancedFanOutConsumer(this.namespace('Consumers'), id, { stream: this, consumerName });
+    const consumer = new EnhancedFanOutConsumer(childNamespace(this, 'Consumers'), id, { stream: this, consumerName });
     this.consumerList.push(consumer);
     return consumer;
   }
@@ -341,7 +342,7 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       this.kclApplicationList.map((application) => application.node.id),
       'KCL application',
     );
-    const application = new KclApplication(this.namespace('KclApplications'), id, {
+    const application = new KclApplication(childNamespace(this, 'KclApplications'), id, {
       applicationName,
       stream: this,
       removalPolicy: options.removalPolicy ?? this.removalPolicy,
@@ -461,11 +462,6 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       key: this.encryptionKey,
       keyActions,
     });
-  }
-
-  /** The construct that groups the children of one `add*` method, created on first use. */
-  private namespace(id: string): Construct {
-    return (this.node.tryFindChild(id) as Construct | undefined) ?? new Construct(this, id);
   }
 
   private alarm(id: string, metric: cloudwatch.Metric, threshold: number, description: string): cloudwatch.Alarm {

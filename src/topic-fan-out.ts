@@ -18,6 +18,7 @@ import { regionalServiceName } from './private/aws-names';
 import { nameSaysFifo, resolveFifo } from './private/fifo';
 import { grantWithKey } from './private/grants';
 import { serviceKeyStatement } from './private/key-policies';
+import { childNamespace } from './private/namespaces';
 import { resolveRemovalPolicy } from './private/removal-policy';
 import {
   describeStatements,
@@ -324,7 +325,7 @@ export class TopicFanOut extends sns.TopicBase {
     }
     this.validateSubscriptionOptions(at, options);
 
-    const queue = new WorkQueue(this.namespace('Queues'), id, {
+    const queue = new WorkQueue(childNamespace(this, 'Queues'), id, {
       ...options,
       fifo,
       alarmTopic: options.alarmTopic ?? this.alarmTopic,
@@ -335,7 +336,7 @@ export class TopicFanOut extends sns.TopicBase {
       this.queuesFollowingRemovalPolicy.push(queue);
     }
     this.claim(id, queue.queueArn);
-    this.subscribe(this.namespace('Subscriptions'), id, {
+    this.subscribe(childNamespace(this, 'Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.SQS,
       endpoint: queue.queueArn,
       options,
@@ -375,7 +376,7 @@ export class TopicFanOut extends sns.TopicBase {
     const endpointWiring = letTopicSendTo(this.topicArn, queue, this.sendStatementId());
     const inOtherStack = Stack.of(queue) !== Stack.of(this);
     const subscription = this.subscribe(
-      inOtherStack ? queue : this.namespace('Subscriptions'),
+      inOtherStack ? queue : childNamespace(this, 'Subscriptions'),
       inOtherStack ? `${Names.nodeUniqueId(this.node)}${id}` : id,
       {
         protocol: sns.SubscriptionProtocol.SQS,
@@ -413,7 +414,7 @@ export class TopicFanOut extends sns.TopicBase {
     this.validateSubscriptionOptions(`${method}("${id}")`, options);
 
     this.claim(id, url);
-    return this.subscribe(this.namespace('Subscriptions'), id, {
+    return this.subscribe(childNamespace(this, 'Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.HTTPS,
       endpoint: url,
       options,
@@ -445,7 +446,7 @@ export class TopicFanOut extends sns.TopicBase {
     const permission = fn.permissionsNode.tryFindChild(permissionId);
     const inOtherStack = Stack.of(fn) !== Stack.of(this);
     return this.subscribe(
-      inOtherStack ? fn : this.namespace('Subscriptions'),
+      inOtherStack ? fn : childNamespace(this, 'Subscriptions'),
       inOtherStack ? `${Names.nodeUniqueId(this.node)}${id}` : id,
       {
         protocol: sns.SubscriptionProtocol.LAMBDA,
@@ -470,7 +471,7 @@ export class TopicFanOut extends sns.TopicBase {
     this.checkEndpoint(method, 'address', address);
 
     this.claim(id, address);
-    return this.subscribe(this.namespace('Subscriptions'), id, {
+    return this.subscribe(childNamespace(this, 'Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.EMAIL,
       endpoint: address,
       options: {},
@@ -496,7 +497,7 @@ export class TopicFanOut extends sns.TopicBase {
     this.checkEndpoint(method, 'phoneNumber', phoneNumber);
 
     this.claim(id, phoneNumber);
-    return this.subscribe(this.namespace('Subscriptions'), id, {
+    return this.subscribe(childNamespace(this, 'Subscriptions'), id, {
       protocol: sns.SubscriptionProtocol.SMS,
       endpoint: phoneNumber,
       options: {},
@@ -524,7 +525,7 @@ export class TopicFanOut extends sns.TopicBase {
         config.endpoint,
       );
     }
-    const scope = config.subscriberScope ?? this.namespace('Subscriptions');
+    const scope = config.subscriberScope ?? childNamespace(this, 'Subscriptions');
     const inNamespace = config.subscriberScope === undefined;
     if (inNamespace) {
       this.checkSubscriberId('addSubscription', config.subscriberId);
@@ -890,11 +891,6 @@ export class TopicFanOut extends sns.TopicBase {
   private claim(id: string, endpoint: string): void {
     this.subscriberIds.add(id);
     this.subscribedEndpoints.set(endpoint, id);
-  }
-
-  /** A construct that groups children of one kind, created on first use. */
-  private namespace(id: string): Construct {
-    return (this.node.tryFindChild(id) as Construct | undefined) ?? new Construct(this, id);
   }
 
   private topicAlarm(id: string, metric: cloudwatch.Metric, description: string): cloudwatch.Alarm {

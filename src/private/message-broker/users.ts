@@ -8,6 +8,7 @@ import { EngineTraits } from './engine-catalog';
 import { validateGroups, validateUsername } from './validate-props';
 import type { MessageBrokerUserOptions } from '../../message-broker';
 import { acknowledge, ACKNOWLEDGMENTS } from '../acknowledgments';
+import { childNamespace } from '../namespaces';
 import { invalidProp, validateIntegerInRange } from '../validation';
 
 const MAX_USERS_PER_BROKER = 250;
@@ -44,7 +45,6 @@ export class BrokerUsers {
   public readonly adminSecret: secretsmanager.Secret;
 
   private readonly users: BrokerUser[] = [];
-  private namespace?: Construct;
 
   constructor(
     private readonly broker: Construct,
@@ -95,9 +95,8 @@ export class BrokerUsers {
     );
     validateGroups(broker, 'addUser groups', options.groups);
 
-    this.namespace ??= new Construct(broker, 'Users');
     const secret = this.createSecret(
-      this.namespace,
+      childNamespace(broker, 'Users'),
       username,
       username,
       options.passwordLength ?? DEFAULT_PASSWORD_LENGTH,
