@@ -302,7 +302,9 @@ describe('WorkQueue props', () => {
     });
     const template = Template.fromStack(stack);
     const queues = Object.values(template.findResources('AWS::SQS::Queue'));
-    const key = template.findResources('AWS::KMS::Key', { Properties: { Description: 'Encrypts the queues of Stack/Q' } });
+    const key = template.findResources('AWS::KMS::Key', {
+      Properties: { Description: 'Encrypts the queues of Stack/Q' },
+    });
     expect(queues).toHaveLength(2);
     expect(Object.keys(key)).toHaveLength(1);
     for (const resource of [...queues, ...Object.values(key)]) {
