@@ -42,6 +42,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // Collects every template a test synthesizes, for cfn-lint after the tests (tools/cfn-lint-suite.ts).
+      setupFilesAfterEnv: ['<rootDir>/harness/cfn-lint-collector.ts'],
     },
   },
 
@@ -69,6 +71,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `aws-cdk-lib@${CDK_TEST_VERSION}`,
     'aws-cdk@2.1148.1',
     'cdk-nag@^3.0.2',
+    // Property-based tests: props generated inside, at and beyond every limit (fixed seed in CI).
+    'fast-check@^4',
     // AGPL-3.0: used by tests only, never a runtime dependency.
     '@cloud-copilot/iam-simulate@^0.1.173',
     // SDK v3 clients for the embedded local AWS (behaviour tests and the main job).
@@ -155,6 +159,11 @@ project.addTask('demo', {
     'The main job: synthesize and check the blueprints, deploy them into the embedded local AWS, run the seed scenario',
   steps: [{ spawn: blueprints.name }, { exec: 'ts-node --prefer-ts-exts tools/demo.ts' }],
 });
+// cfn-lint over every distinct template the tests synthesized: errors, and warnings not accepted in
+// harness/cfn-lint.ts, fail the build. The collection starts empty on each run.
+project.testTask.prependExec('rm -rf .local-aws/cfn-lint/templates');
+project.testTask.exec('ts-node --prefer-ts-exts tools/cfn-lint-suite.ts');
+
 project.addTask('benchmark', {
   description: 'Print emulator cold start, deploy times and SQS throughput figures',
   exec: 'ts-node --prefer-ts-exts tools/benchmark.ts',

@@ -18,14 +18,12 @@ import { cdkCliEnv, runCdkCli } from '../harness/cdk-cli';
 import { chunk, forEachConcurrently } from '../harness/io/batching';
 import { queueDepth } from '../harness/io/sqs-drain';
 // The runner alone: it does not load aws-cdk-lib, so the first deploy below can time that load.
-import { ensureMoto, LocalAws, MOTO_VERSION, startLocalAws } from '../harness/local-aws/runner';
+import { ensureMoto, LocalAws, motoInstalled, startLocalAws } from '../harness/local-aws/runner';
 
-const REPO_ROOT = path.resolve(__dirname, '..');
 // Loads a module when first needed, to time it. Not import(): in this CommonJS file ts-node leaves
 // import() to Node's ESM loader, which loads neither .ts files nor directories.
 const lazyRequire = createRequire(__filename);
 // Written by ensureMoto once the venv is complete (harness/local-aws/moto-venv.ts).
-const VENV_MARKER = path.join(REPO_ROOT, '.local-aws', `venv-moto-${MOTO_VERSION}`, '.moto-installed');
 const COLD_START_SAMPLES = 3;
 const WARM_DEPLOY_SAMPLES = 3;
 const MESSAGES = 10_000;
@@ -45,7 +43,7 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  const venvExisted = fs.existsSync(VENV_MARKER);
+  const venvExisted = motoInstalled();
   if (!venvExisted) {
     const started = Date.now();
     await ensureMoto();

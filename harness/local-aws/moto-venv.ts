@@ -8,16 +8,24 @@ const execFileAsync = promisify(execFile);
 /** The moto release every test runs against; bump it deliberately, the venv directory name follows it. */
 export const MOTO_VERSION = '5.2.5';
 
+/**
+ * The cfn-lint release (AWS's CloudFormation linter) the suite lints every template with. moto depends
+ * on cfn-lint already; pinning it here makes the lint deterministic. Bump it deliberately.
+ */
+export const CFN_LINT_VERSION = '1.58.0';
+
 /** Where a provisioned moto lives. */
 export interface MotoInstallation {
   /** The moto version installed in the venv. */
   readonly version: string;
-  /** The venv directory, `<repo>/.local-aws/venv-moto-<version>`. */
+  /** The venv directory, `<repo>/.local-aws/venv-moto-<version>-cfn-lint-<version>`. */
   readonly venvDir: string;
   /** The venv's Python interpreter (also runs the watchdog). */
   readonly python: string;
   /** The venv's `moto_server` entry point. */
   readonly motoServer: string;
+  /** The venv's `cfn-lint` entry point. */
+  readonly cfnLint: string;
 }
 
 export interface EnsureMotoOptions {
@@ -30,6 +38,15 @@ export interface EnsureMotoOptions {
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const MARKER_FILE = '.moto-installed';
+
+/** Whether `ensureMoto()` would find the venv ready (the benchmark reports a first install apart). */
+export function motoInstalled(cacheDir = path.join(REPO_ROOT, '.local-aws')): boolean {
+  return fs.existsSync(path.join(cacheDir, venvName(), MARKER_FILE));
+}
+
+function venvName(): string {
+  return `venv-moto-${MOTO_VERSION}-cfn-lint-${CFN_LINT_VERSION}`;
+}
 const PYTHON_CANDIDATES = ['python3', 'python3.12', 'python3.11', 'python3.10'];
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 // A lock older than this belongs to an install that cannot still be running (pip has its own timeout).
@@ -44,13 +61,14 @@ const STALE_LOCK_MS = INSTALL_TIMEOUT_MS + 60_000;
  */
 export async function ensureMoto(options: EnsureMotoOptions = {}): Promise<MotoInstallation> {
   const cacheDir = options.cacheDir ?? path.join(REPO_ROOT, '.local-aws');
-  const venvDir = path.join(cacheDir, `venv-moto-${MOTO_VERSION}`);
+  const venvDir = path.join(cacheDir, venvName());
   const binDir = path.join(venvDir, process.platform === 'win32' ? 'Scripts' : 'bin');
   const installation: MotoInstallation = {
     version: MOTO_VERSION,
     venvDir,
     python: path.join(binDir, process.platform === 'win32' ? 'python.exe' : 'python'),
     motoServer: path.join(binDir, process.platform === 'win32' ? 'moto_server.exe' : 'moto_server'),
+    cfnLint: path.join(binDir, process.platform === 'win32' ? 'cfn-lint.exe' : 'cfn-lint'),
   };
   const marker = path.join(venvDir, MARKER_FILE);
   if (fs.existsSync(marker)) {
@@ -69,18 +87,31 @@ export async function ensureMoto(options: EnsureMotoOptions = {}): Promise<MotoI
     await run(basePython, ['-m', 'venv', venvDir], 'create the Python venv');
     await run(
       installation.python,
-      ['-m', 'pip', 'install', '--no-input', '--disable-pip-version-check', `moto[server]==${MOTO_VERSION}`],
-      `install moto[server]==${MOTO_VERSION} (PyPI must be reachable)`,
+      [
+        '-m',
+        'pip',
+        'install',
+        '--no-input',
+        '--disable-pip-version-check',
+        `moto[server]==${MOTO_VERSION}`,
+        `cfn-lint==${CFN_LINT_VERSION}`,
+      ],
+      `install moto[server]==${MOTO_VERSION} and cfn-lint==${CFN_LINT_VERSION} (PyPI must be reachable)`,
     );
     const { stdout } = await run(
       installation.python,
-      ['-c', 'import moto.server; print(moto.__version__)'],
-      'import moto',
+      ['-c', 'import moto.server, cfnlint.version; print(moto.__version__, cfnlint.version.__version__)'],
+      'import moto and cfn-lint',
     );
-    if (stdout.trim() !== MOTO_VERSION) {
-      throw new Error(`expected moto ${MOTO_VERSION} in ${venvDir}, found ${stdout.trim()}`);
+    if (stdout.trim() !== `${MOTO_VERSION} ${CFN_LINT_VERSION}`) {
+      throw new Error(
+        `expected moto ${MOTO_VERSION} and cfn-lint ${CFN_LINT_VERSION} in ${venvDir}, found ${stdout.trim()}`,
+      );
     }
-    fs.writeFileSync(marker, `moto ${MOTO_VERSION} installed ${new Date().toISOString()}\n`);
+    fs.writeFileSync(
+      marker,
+      `moto ${MOTO_VERSION}, cfn-lint ${CFN_LINT_VERSION} installed ${new Date().toISOString()}\n`,
+    );
     return installation;
   } finally {
     release();

@@ -14,7 +14,7 @@ import { httpRequest } from './http';
 import { MotoProcess } from './moto-process';
 import { ensureMoto, EnsureMotoOptions } from './moto-venv';
 
-export { ensureMoto, MOTO_VERSION } from './moto-venv';
+export { ensureMoto, motoInstalled, MOTO_VERSION, CFN_LINT_VERSION } from './moto-venv';
 export type { EnsureMotoOptions, MotoInstallation } from './moto-venv';
 
 /** Static credentials moto accepts (it accepts any). */

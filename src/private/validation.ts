@@ -1,14 +1,21 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { FIFO_SUFFIX } from './fifo';
 
 /**
- * The one way our constructs reject a prop: the message names the construct path,
- * the prop, what is allowed and the value received, e.g.
- * `[Stack/Orders] maxReceiveCount must be an integer between 1 and 1000, got 0`.
+ * The one way our constructs reject a prop or a method argument. The message names the construct
+ * path, the prop (for a method: `<method> <argument>`), what is allowed and the value received, e.g.
+ * `[Stack/Orders] maxReceiveCount must be an integer between 1 and 1,000, got 0`.
+ *
+ * Constructors and methods throw the same way, so a user (and a test) reads every refusal alike.
  */
 export function invalidProp(scope: IConstruct, prop: string, rule: string, received: unknown): Error {
-  return new Error(`[${scope.node.path}] ${prop} ${rule}, got ${describe(received)}`);
+  return new Error(`[${scope.node.path}] ${prop} ${rule}, got ${describeValue(scope, received)}`);
+}
+
+/** The `prop` of an {@link invalidProp} message for a method's argument: `addConsumer consumerName`. */
+export function methodArgument(method: string, argument: string): string {
+  return `${method} ${argument}`;
 }
 
 /** Integer in `min..max` (inclusive). Tokens are not validated: their value is known only at deploy time. */
@@ -22,9 +29,40 @@ export function validateIntegerInRange(
   if (value === undefined || Token.isUnresolved(value)) {
     return;
   }
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidProp(scope, prop, `must be an integer between ${formatNumber(min)} and ${formatNumber(max)}`, value);
   }
+}
+
+/**
+ * A finite number in `min..max` (inclusive; `exclusiveMin` makes the lower bound exclusive). NaN,
+ * Infinity and values that are not numbers at all (a JavaScript caller can pass a string) are refused
+ * here, with the construct path, rather than by aws-cdk-lib or CloudFormation. Tokens are not validated.
+ */
+export function validateNumberInRange(
+  scope: IConstruct,
+  prop: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  options: { readonly exclusiveMin?: boolean } = {},
+): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  const belowMin = options.exclusiveMin ? value <= min : value < min;
+  if (typeof value !== 'number' || !Number.isFinite(value) || belowMin || value > max) {
+    const lower = options.exclusiveMin ? `above ${formatNumber(min)}` : `at least ${formatNumber(min)}`;
+    throw invalidProp(scope, prop, `must be a finite number ${lower} and at most ${formatNumber(max)}`, value);
+  }
+}
+
+/**
+ * The milliseconds of a Duration, or NaN when its amount is not finite. aws-cdk-lib's own conversion
+ * throws for NaN and Infinity with a message that names no construct or prop.
+ */
+export function durationMillis(value: Duration): number {
+  return value.toMilliseconds({ integral: false });
 }
 
 /**
@@ -38,12 +76,15 @@ export function validateDurationInRange(
   min: Duration,
   max: Duration,
 ): void {
-  if (value === undefined || value.isUnresolved()) {
+  if (value === undefined || isUnresolvedDuration(value)) {
     return;
   }
-  const millis = value.toMilliseconds();
   const range = `between ${min.toHumanString()} and ${max.toHumanString()}`;
-  if (millis < min.toMilliseconds() || millis > max.toMilliseconds()) {
+  if (!(value instanceof Duration)) {
+    throw invalidProp(scope, prop, `must be a Duration ${range}`, value);
+  }
+  const millis = durationMillis(value);
+  if (!Number.isFinite(millis) || millis < min.toMilliseconds() || millis > max.toMilliseconds()) {
     throw invalidProp(scope, prop, `must be ${range}`, value);
   }
   if (millis % 1000 !== 0) {
@@ -51,9 +92,54 @@ export function validateDurationInRange(
   }
 }
 
-function describe(value: unknown): string {
+function isUnresolvedDuration(value: Duration): boolean {
+  return value instanceof Duration && value.isUnresolved();
+}
+
+/**
+ * One of the values of a string enum. A JavaScript or jsii caller can pass any string where
+ * TypeScript expects an enum (`'gzip'` for `Compression.GZIP`); without this check the string reaches
+ * the template, or a `switch` silently falls back to a default.
+ *
+ * @param enumName how the user names the enum, e.g. `WorkQueueEncryption`
+ */
+export function validateEnumValue<T extends string>(
+  scope: IConstruct,
+  prop: string,
+  value: T | undefined,
+  enumName: string,
+  allowed: Record<string, T> | readonly T[],
+): void {
+  if (value === undefined) {
+    return;
+  }
+  const values: readonly string[] = Array.isArray(allowed) ? allowed : Object.values(allowed);
+  if (typeof value !== 'string' || !values.includes(value)) {
+    const names = Array.isArray(allowed)
+      ? values.map((v) => JSON.stringify(v))
+      : Object.keys(allowed).map((key) => `${enumName}.${key}`);
+    throw invalidProp(scope, prop, `must be one of ${joinAlternatives(names)}`, value);
+  }
+}
+
+/** `a, b or c` */
+export function joinAlternatives(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/**
+ * How a refused value is shown: as the user wrote it. A token is shown as the CloudFormation
+ * expression it stands for (`{"Ref":"Retention"}`), never as an unresolved `${Token[...]}` string.
+ */
+export function describeValue(scope: IConstruct, value: unknown): string {
   if (value instanceof Duration) {
-    return value.toHumanString();
+    if (value.isUnresolved()) {
+      return `a deploy-time Duration (${value.toString()})`;
+    }
+    return Number.isFinite(durationMillis(value)) ? value.toHumanString() : value.toString();
+  }
+  if (value !== undefined && value !== null && Token.isUnresolved(value)) {
+    return `a deploy-time value ${resolvedJson(scope, value)}`;
   }
   if (typeof value === 'string') {
     return JSON.stringify(value);
@@ -61,11 +147,26 @@ function describe(value: unknown): string {
   if (typeof value === 'number') {
     return formatNumber(value);
   }
+  if (Array.isArray(value) || (typeof value === 'object' && value !== null && value.constructor === Object)) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return String(value);
+    }
+  }
   return String(value);
 }
 
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
+function resolvedJson(scope: IConstruct, value: unknown): string {
+  try {
+    return JSON.stringify(Stack.of(scope).resolve(value));
+  } catch {
+    return '(unresolvable)';
+  }
+}
+
+export function formatNumber(value: number): string {
+  return Number.isInteger(value) && Math.abs(value) < 1e21 ? value.toLocaleString('en-US') : String(value);
 }
 
 /**
@@ -82,6 +183,9 @@ export function validateFifoAwareName(
     return;
   }
   const { fifo, noun, maxLength } = options;
+  if (typeof name !== 'string') {
+    throw invalidProp(scope, prop, `must be a string`, name);
+  }
   if (fifo && !name.endsWith(FIFO_SUFFIX)) {
     throw invalidProp(scope, prop, `of a FIFO ${noun} must end in "${FIFO_SUFFIX}"`, name);
   }
