@@ -50,3 +50,12 @@ export function identityStatements(template: Template): any[] {
     Object.values(template.findResources(type)).flatMap((policy: any) => policy.Properties.PolicyDocument.Statement),
   );
 }
+
+/**
+ * The two ways a user's stack may be: env-agnostic (account and region are deploy-time tokens) and
+ * with an explicit env. Every construct must synthesize clean in both: `describe.each(ENV_MATRIX)`.
+ */
+export const ENV_MATRIX: ReadonlyArray<readonly [string, (id?: string) => Stack]> = [
+  ['env-agnostic', (id = 'Stack') => new Stack(strictApp(), id)],
+  ['explicit env', (id = 'Stack') => strictStack(id)],
+];
