@@ -1,7 +1,10 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+
+const ALARM_DESCRIPTION_MAX_LENGTH = 1024;
 
 export interface NotifyingAlarmProps {
   /** What the alarm says when it fires; name the construct and what to do. */
@@ -23,8 +26,18 @@ export interface NotifyingAlarmProps {
  * (NIST and HIPAA require an action; an OK action tells the on-call person it is over).
  */
 export function notifyingAlarm(scope: Construct, id: string, props: NotifyingAlarmProps): cloudwatch.Alarm {
+  // A threshold computed from props (a target times a factor) can overflow to Infinity, which
+  // JSON writes as `null`; constructs validate their props, and this is the net behind them.
+  if (!Token.isUnresolved(props.threshold) && !Number.isFinite(props.threshold)) {
+    throw new Error(
+      `[${scope.node.path}/${id}] the alarm threshold must be a finite number, got ${props.threshold}; ` +
+        'a prop it is computed from is out of range',
+    );
+  }
   const alarm = new cloudwatch.Alarm(scope, id, {
-    alarmDescription: props.description,
+    // CloudWatch limits AlarmDescription to 1,024 characters (PutMetricAlarm API reference); a long
+    // construct path inside a description must not make the template invalid.
+    alarmDescription: truncate(props.description, ALARM_DESCRIPTION_MAX_LENGTH),
     metric: props.metric,
     threshold: props.threshold,
     comparisonOperator: props.comparisonOperator,
@@ -36,4 +49,8 @@ export function notifyingAlarm(scope: Construct, id: string, props: NotifyingAla
   alarm.addAlarmAction(action);
   alarm.addOkAction(action);
   return alarm;
+}
+
+function truncate(text: string, maxLength: number): string {
+  return Token.isUnresolved(text) || text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }
