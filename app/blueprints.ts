@@ -5,13 +5,25 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { AmazonMQChecks, blueprints } from '../src';
 
-/** Adds every blueprint stack to `app`. */
+/** The account of the embedded local AWS (moto's default). */
+const LOCAL_ACCOUNT = '123456789012';
+
+/** Adds every blueprint stack to `app` (call it before anything else is added to the app). */
 export function addBlueprints(app: App): void {
   // A fixed environment keeps templates reproducible and matches the local AWS account.
   const env = {
-    account: process.env.CDK_DEFAULT_ACCOUNT ?? '123456789012',
+    account: process.env.CDK_DEFAULT_ACCOUNT ?? LOCAL_ACCOUNT,
     region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1',
   };
+  // The local AWS (moto) has no zones to look up with the CDK CLI: give its zones as the CLI would
+  // cache them. Any other account's zones are looked up by the CLI, never guessed.
+  const zonesKey = `availability-zones:account=${env.account}:region=${env.region}`;
+  if (env.account === LOCAL_ACCOUNT && app.node.tryGetContext(zonesKey) === undefined) {
+    app.node.setContext(
+      zonesKey,
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((letter) => `${env.region}${letter}`),
+    );
+  }
   new blueprints.WorkQueueBlueprint(app, 'WorkQueueBlueprint', { env });
   new blueprints.OrderFanOutBlueprint(app, 'OrderFanOutBlueprint', { env });
   new blueprints.VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env });

@@ -12,9 +12,9 @@ export const STRICT_VALIDATION_CONTEXT = {
   '@aws-cdk/core:strictCfnValidateErrors': true,
 };
 
-/** A fresh app whose synthesis fails on any CloudFormation validator finding. */
-export function strictApp(): App {
-  return new App({ context: STRICT_VALIDATION_CONTEXT });
+/** A fresh app whose synthesis fails on any CloudFormation validator finding, with any further context. */
+export function strictApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...STRICT_VALIDATION_CONTEXT, ...context } });
 }
 
 /** A fresh stack, in a fresh strict app, in a fixed environment so snapshots are deterministic. */
@@ -59,3 +59,16 @@ export const ENV_MATRIX: ReadonlyArray<readonly [string, (id?: string) => Stack]
   ['env-agnostic', (id = 'Stack') => new Stack(strictApp(), id)],
   ['explicit env', (id = 'Stack') => strictStack(id)],
 ];
+
+/**
+ * The context the CDK CLI caches after looking up an account's availability zones. Tests and the
+ * repository's app (which run with no AWS account) give it themselves; moto's zones are
+ * `<region>a` … `<region>f`.
+ */
+export function availabilityZoneContext(
+  account: string,
+  region: string,
+  zones: string[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((letter) => `${region}${letter}`),
+): Record<string, string[]> {
+  return { [`availability-zones:account=${account}:region=${region}`]: zones };
+}

@@ -4,9 +4,11 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { addBlueprints } from '../app/blueprints';
 import { STRICT_VALIDATION_CONTEXT } from '../harness/app';
+import { cfnLintWith, formatFindings, isAccepted } from '../harness/cfn-lint';
 import { compliancePacks, complianceFindings } from '../harness/compliance';
+import { CFN_LINT_VERSION, ensureMoto } from '../harness/local-aws/runner';
 
-function main(): number {
+async function main(): Promise<number> {
   const outdir = path.resolve(__dirname, '..', 'cdk.out');
   const app = new App({ outdir, context: STRICT_VALIDATION_CONTEXT });
   addBlueprints(app);
@@ -34,7 +36,26 @@ function main(): number {
     console.log(`  ${f.path}: ${f.rule} (${f.level}) - ${f.description}`);
   }
   console.log(findings.length === 0 ? '\nResult: compliant, 0 findings.' : `\nResult: ${findings.length} finding(s).`);
-  return findings.length === 0 ? 0 : 1;
+
+  // cfn-lint, AWS's CloudFormation linter, from the local AWS's Python venv.
+  const { cfnLint } = await ensureMoto();
+  const lint = cfnLintWith(cfnLint, Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template])));
+  const unexpected = lint.filter((f) => !isAccepted(f));
+  console.log(
+    `\ncfn-lint ${CFN_LINT_VERSION}: ${assembly.stacks.length} templates, ` +
+      `${lint.filter((f) => f.level === 'Error').length} errors, ${lint.filter((f) => f.level !== 'Error').length} warnings ` +
+      `(${lint.length - unexpected.length} accepted in harness/cfn-lint.ts)`,
+  );
+  if (unexpected.length > 0) {
+    console.log(formatFindings(unexpected));
+  }
+  return findings.length === 0 && unexpected.length === 0 ? 0 : 1;
 }
 
-process.exitCode = main();
+main().then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);

@@ -5,6 +5,7 @@
 import { App, Duration } from 'aws-cdk-lib';
 import { BacklogCapacityModel, BacklogSimulationMinute } from '../../src';
 import { VideoEncodingBlueprint } from '../../src/blueprints';
+import { availabilityZoneContext } from '../app';
 import type { LocalAws } from '../local-aws';
 import { DeployedStacks, fmt } from '../report';
 
@@ -36,7 +37,8 @@ export interface EncodingFleetModelReport {
 
 /** Models the fleet of a fresh VideoEncodingBlueprint through a spike of `videos` uploads. */
 export function runEncodingFleetModel(options: EncodingFleetModelOptions = {}): EncodingFleetModelReport {
-  const blueprint = new VideoEncodingBlueprint(new App(), 'Model', {
+  const app = new App({ context: availabilityZoneContext('123456789012', 'us-east-1') });
+  const blueprint = new VideoEncodingBlueprint(app, 'Model', {
     env: { account: '123456789012', region: 'us-east-1' },
   });
   const fleet = blueprint.encoders;

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { MessageBroker, MessageBrokerProtocol } from '../message-broker';
-import { IsolatedVpc, pinAvailabilityZones } from './private/isolated-vpc';
+import { IsolatedVpc, blueprintAvailabilityZones } from './private/isolated-vpc';
 
 /**
  * Properties of the broker migration blueprint.
@@ -12,8 +12,9 @@ export interface BrokerMigrationBlueprintProps extends StackProps {
   /**
    * The availability zones of the VPC's two isolated subnets, one per broker instance.
    *
-   * @default - the `availability-zones` context of the stack's environment if it is known,
-   * otherwise zones `a` and `b` of the stack's region (so synthesis never needs an AWS lookup)
+   * @default - env-agnostic: `Fn::GetAZs`, the first two zones of wherever the stack is deployed;
+   * with an env: the first two zones the CDK CLI looks up for that account and region (cached in
+   * `cdk.context.json`), never a guess such as `<region>a`
    */
   readonly availabilityZones?: string[];
 
@@ -51,7 +52,7 @@ export class BrokerMigrationBlueprint extends Stack {
     super(scope, id, props);
 
     const network = new IsolatedVpc(this, 'Network', {
-      availabilityZones: pinAvailabilityZones(this, props.availabilityZones),
+      availabilityZones: blueprintAvailabilityZones(this, props.availabilityZones, 2),
       restrictDefaultSecurityGroup: props.restrictDefaultSecurityGroup,
     });
     this.vpc = network.vpc;

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { QueueProcessingFleet } from '../queue-processing-fleet';
 import { WorkQueue, WorkQueueEncryption } from '../work-queue';
-import { IsolatedVpc, pinAvailabilityZones } from './private/isolated-vpc';
+import { IsolatedVpc, blueprintAvailabilityZones } from './private/isolated-vpc';
 
 /**
  * Properties of the video-encoding blueprint.
@@ -42,8 +42,9 @@ export interface VideoEncodingBlueprintProps extends StackProps {
   /**
    * The availability zones of the VPC's two isolated subnets.
    *
-   * @default - the `availability-zones` context of the stack's environment if it is known,
-   * otherwise zones `a` and `b` of the stack's region (so synthesis never needs an AWS lookup)
+   * @default - env-agnostic: `Fn::GetAZs`, the first two zones of wherever the stack is deployed;
+   * with an env: the first two zones the CDK CLI looks up for that account and region (cached in
+   * `cdk.context.json`), never a guess such as `<region>a`
    */
   readonly availabilityZones?: string[];
 
@@ -79,7 +80,7 @@ export class VideoEncodingBlueprint extends Stack {
 
   constructor(scope: Construct, id: string, props: VideoEncodingBlueprintProps = {}) {
     super(scope, id, props);
-    const availabilityZones = pinAvailabilityZones(this, props.availabilityZones);
+    const availabilityZones = blueprintAvailabilityZones(this, props.availabilityZones, 2);
     const encodingTime = props.encodingTimePerVideo ?? Duration.minutes(2);
 
     const network = new IsolatedVpc(this, 'Network', {

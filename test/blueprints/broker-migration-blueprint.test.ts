@@ -1,11 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { logicalId, strictApp } from '../../harness/app';
+import { availabilityZoneContext, logicalId, strictApp } from '../../harness/app';
 import { complianceFindings, expectCompliant } from '../../harness/compliance';
 import { AmazonMQChecks } from '../../src/amazon-mq-checks';
 import { BrokerMigrationBlueprint } from '../../src/blueprints/broker-migration-blueprint';
 
 describe('BrokerMigrationBlueprint', () => {
-  const app = strictApp();
+  const app = strictApp(availabilityZoneContext('123456789012', 'us-east-1'));
   const stack = new BrokerMigrationBlueprint(app, 'BrokerMigrationBlueprint', {
     env: { account: '123456789012', region: 'us-east-1' },
   });
@@ -84,7 +84,7 @@ describe('BrokerMigrationBlueprint', () => {
 });
 
 test('with restrictDefaultSecurityGroup: false the open default security group is reported, not acknowledged', () => {
-  const app = strictApp();
+  const app = strictApp(availabilityZoneContext('123456789012', 'us-east-1'));
   const stack = new BrokerMigrationBlueprint(app, 'BrokerMigrationBlueprint', {
     env: { account: '123456789012', region: 'us-east-1' },
     restrictDefaultSecurityGroup: false,

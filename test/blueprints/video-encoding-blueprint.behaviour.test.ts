@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
+import { availabilityZoneContext } from '../../harness/app';
 import { DeployedStack, deployStack } from '../../harness/local-aws';
 import { useLocalAws } from '../../harness/local-aws/jest';
 import { VideoEncodingBlueprint } from '../../src/blueprints/video-encoding-blueprint';
@@ -14,7 +15,8 @@ const local = useLocalAws();
 let deployed: DeployedStack;
 let stack: VideoEncodingBlueprint;
 beforeAll(async () => {
-  stack = new VideoEncodingBlueprint(new App(), 'VideoEncodingBlueprint', {
+  const app = new App({ context: availabilityZoneContext(local().account, local().region) });
+  stack = new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', {
     env: { account: local().account, region: local().region },
   });
   deployed = await deployStack(local(), stack);

@@ -1,14 +1,17 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { addBlueprints } from '../../app/blueprints';
-import { logicalId, strictApp } from '../../harness/app';
+import { availabilityZoneContext, logicalId, strictApp } from '../../harness/app';
 import { complianceFindings, expectCompliant } from '../../harness/compliance';
 import { BacklogCapacityModel } from '../../src/backlog-capacity-model';
 import { VideoEncodingBlueprint, VideoEncodingBlueprintProps } from '../../src/blueprints/video-encoding-blueprint';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
-function blueprint(props: VideoEncodingBlueprintProps = {}, app: App = strictApp()) {
+function blueprint(
+  props: VideoEncodingBlueprintProps = {},
+  app: App = strictApp(availabilityZoneContext(ENV.account, ENV.region)),
+) {
   const stack = new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env: ENV, ...props });
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -265,6 +268,60 @@ describe('VideoEncodingBlueprint props', () => {
   test('an encoding time not shorter than the job timeout fails at synth', () => {
     expect(() => blueprint({ encodingTimePerVideo: Duration.minutes(15) })).toThrow(
       /\[VideoEncodingBlueprint\/Encoders\] processingTimePerMessage must be shorter than the queue's visibility timeout \(15 minutes\)/,
+    );
+  });
+});
+
+describe('VideoEncodingBlueprint availability zones: looked up, never guessed', () => {
+  const ZONES_KEY = 'availability-zones:account=123456789012:region=us-east-1';
+  const subnetZones = (stack: VideoEncodingBlueprint) =>
+    Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')).map(
+      (s) => s.Properties.AvailabilityZone,
+    );
+
+  test('with an env and no cached zones, the VPC asks the CDK CLI to look them up instead of guessing <region>a', () => {
+    const app = strictApp();
+    const stack = new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env: ENV });
+    const missing = app.synth().manifest.missing ?? [];
+    expect(missing.map((m) => m.key)).toContain(ZONES_KEY);
+    expect(subnetZones(stack)).not.toContain('us-east-1a');
+    expect(subnetZones(stack)).not.toContain('us-east-1b');
+  });
+
+  test("the CLI's error marker for a failed lookup is reported with what to do, not read as zones", () => {
+    const app = strictApp({
+      [ZONES_KEY]: { $providerError: 'Need to perform AWS calls for account 123456789012', $dontSaveContext: true },
+    });
+    expect(() => new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env: ENV })).toThrow(
+      /^\[VideoEncodingBlueprint\] availabilityZones must be given, because the CDK CLI could not look up the zones of account 123456789012 in us-east-1 \(Need to perform AWS calls for account 123456789012\); pass availabilityZones, or fix the lookup and clear it with "cdk context --reset availability-zones:account=123456789012:region=us-east-1", got \{"\$providerError":.*\}$/,
+    );
+  });
+
+  test('a failed lookup of another environment does not affect this one', () => {
+    const app = strictApp({
+      ...availabilityZoneContext('123456789012', 'us-east-1', ['us-east-1c', 'us-east-1d']),
+      'availability-zones:account=999999999999:region=eu-west-1': { $providerError: 'no credentials' },
+    });
+    expect(subnetZones(new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env: ENV }))).toEqual([
+      'us-east-1c',
+      'us-east-1d',
+    ]);
+  });
+
+  test('cached zones fewer than two are refused', () => {
+    const app = strictApp(availabilityZoneContext('123456789012', 'us-east-1', ['us-east-1a']));
+    expect(() => new VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env: ENV })).toThrow(
+      /^\[VideoEncodingBlueprint\] availabilityZones must be given, because the context "availability-zones:account=123456789012:region=us-east-1" does not list at least 2 zones, got \["us-east-1a"\]$/,
+    );
+  });
+
+  test.each([
+    [['us-east-1a'], 'must list at least 2 availability zones'],
+    [['us-east-1a', 'us-east-1a'], 'must list distinct availability zones'],
+    [['us-east-1a', 'eu-west-1b'], "must name zones of the stack's region us-east-1"],
+  ])('given zones %j are refused: %s', (zones, rule) => {
+    expect(() => blueprint({ availabilityZones: zones })).toThrow(
+      `[VideoEncodingBlueprint] availabilityZones ${rule}, got ${JSON.stringify(zones)}`,
     );
   });
 });
