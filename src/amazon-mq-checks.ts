@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import { IConstruct } from 'constructs';
+import { invalidProp, methodArgument } from './private/validation';
 
 /**
  * Compliance rules for Amazon MQ brokers (`AWS::AmazonMQ::Broker`), which the standard
@@ -61,9 +62,12 @@ export class AmazonMQChecks implements IPolicyValidationPlugin {
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const root = context.appConstruct;
     if (root === undefined) {
-      throw new Error(
-        'AmazonMQChecks evaluates the construct tree, and this version of aws-cdk-lib does not pass it ' +
-          '(IPolicyValidationContext.appConstruct). Use aws-cdk-lib 2.257.0 or later, or call validateScope(app).',
+      throw invalidProp(
+        PLUGIN_SCOPE,
+        methodArgument('validate', 'context.appConstruct'),
+        'must be the construct tree, which AmazonMQChecks evaluates and aws-cdk-lib passes from version 2.257.0 on ' +
+          '(use it, or call validateScope(app))',
+        undefined,
       );
     }
     // Older aws-cdk-lib versions may not pass stackTemplates: evaluate every broker then.
@@ -105,6 +109,9 @@ export class AmazonMQChecks implements IPolicyValidationPlugin {
 
 /** The plugin's name, and the namespace aws-cdk-lib gives its rule ids. */
 const PLUGIN_NAME = 'AmazonMQ';
+
+/** What the plugin's own errors name as their path: the plugin, which belongs to no construct. */
+const PLUGIN_SCOPE = { node: { path: 'AmazonMQChecks' } } as unknown as IConstruct;
 
 /** A rule: what it reports, and the property paths of a broker that breaks it (none when it passes). */
 interface Rule {

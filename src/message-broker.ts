@@ -9,21 +9,25 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MessageBrokerEngine } from './message-broker-engine';
 import { createBrokerAlarms } from './private/message-broker/alarms';
+import { safeDescription } from './private/message-broker/descriptions';
 import { failoverUrl } from './private/message-broker/endpoints';
 import { defaultInstanceType, deployment, EngineTraits, ENGINES } from './private/message-broker/engine-catalog';
-import { allowBrokerKeyUse, BROKER_LOG_GROUP_PREFIX } from './private/message-broker/key-policy';
+import { allowBrokerKeyUse } from './private/message-broker/key-policy';
+import { BrokerLogGroups } from './private/message-broker/log-groups';
 import { AmazonMqLogsResourcePolicy } from './private/message-broker/logs-resource-policy';
 import { BrokerMetrics } from './private/message-broker/metrics';
 import { chooseSubnets } from './private/message-broker/subnets';
 import { BrokerUsers } from './private/message-broker/users';
-import { validateBrokerProps } from './private/message-broker/validate-props';
+import {
+  BROKER_NAME_MAX_LENGTH,
+  validateBrokerProps,
+  validateFoundations,
+} from './private/message-broker/validate-props';
 import { generatePhysicalName } from './private/naming';
+import { claimPhysicalName } from './private/physical-names';
 import { resolveRemovalPolicy } from './private/removal-policy';
-import { invalidProp } from './private/validation';
+import { invalidProp, methodArgument, validateEnumValue } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
-
-/** Amazon MQ's limit on broker names. */
-const BROKER_NAME_MAX_LENGTH = 50;
 
 /**
  * The protocols a MessageBroker accepts connections on. All of them use TLS.
@@ -101,7 +105,7 @@ export interface MessageBrokerUserOptions {
   readonly consoleAccess?: boolean;
 
   /**
-   * Length of the generated password (12 to 4,096 characters).
+   * Length of the generated password: 12 to 250 characters, Amazon MQ's limits.
    *
    * @default 32
    */
@@ -160,6 +164,8 @@ export interface MessageBrokerProps {
   /**
    * The broker name (1 to 50 letters, digits, `-` or `_`), which is also
    * the `Broker` dimension of its CloudWatch metrics. Changing it replaces the broker.
+   * Broker names are unique per account and region: a name this app already gives
+   * another broker there is refused at synth.
    *
    * @default - a name derived from the stack name and the construct path
    */
@@ -168,7 +174,8 @@ export interface MessageBrokerProps {
   /**
    * The customer-managed key that encrypts the broker's storage (ActiveMQ), the user
    * secrets and the broker's log groups. The construct adds the key-policy statements
-   * Amazon MQ and CloudWatch Logs need; an imported key must already have them.
+   * Amazon MQ and CloudWatch Logs need; an imported key must already have them (the
+   * construct then warns, naming them).
    *
    * RabbitMQ brokers always encrypt their storage with an AWS-owned key (Amazon MQ
    * offers no choice there); the key still protects their secret and logs.
@@ -209,6 +216,21 @@ export interface MessageBrokerProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * Whether this stack creates the CloudWatch Logs resource policy that lets Amazon MQ
+   * write broker logs (one per stack, shared by its brokers).
+   *
+   * The policy covers every broker of the account and region, and CloudWatch Logs allows
+   * only 10 resource policies per account and region (shared with other services). An app
+   * with brokers in many stacks creates it in one stack, deployed first, and sets this to
+   * false in the others; synth refuses an app that would create more than 10 in one
+   * account and region. Amazon MQ reads the policy when a broker starts: without any such
+   * policy the broker runs but writes no logs.
+   *
+   * @default true
+   */
+  readonly createLogsResourcePolicy?: boolean;
+
+  /**
    * The topic the alarms notify.
    *
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
@@ -218,8 +240,9 @@ export interface MessageBrokerProps {
   /**
    * Alarm when the broker has more client connections than this.
    *
-   * @default - 80% of the ActiveMQ per-protocol connection quota of the instance type:
-   * 80 for micro and medium instance types, 800 for the others
+   * @default - ActiveMQ: 80% of Amazon MQ's per-protocol connection quota of the instance
+   * type, 240 for mq.t3.micro and 1,600 for the others; RabbitMQ: 80 for micro and medium
+   * instance types, 800 for the others
    */
   readonly connectionCountAlarmThreshold?: number;
 
@@ -278,11 +301,15 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
   /** The secret with the administrator's `username` and generated `password`. */
   public readonly adminSecret: secretsmanager.Secret;
 
-  /** The log group of the broker's general log, `/aws/amazonmq/broker/<broker-id>/general`. */
-  public readonly generalLogGroup: logs.LogGroup;
+  /**
+   * The log group of the broker's general log, `/aws/amazonmq/broker/<broker-id>/general`.
+   * Amazon MQ creates it when the broker starts; a custom resource of the construct makes
+   * sure of it afterwards and gives it the retention and the key.
+   */
+  public readonly generalLogGroup: logs.ILogGroup;
 
   /** The log group of the ActiveMQ audit log, `/aws/amazonmq/broker/<broker-id>/audit`. Undefined for RabbitMQ. */
-  public readonly auditLogGroup?: logs.LogGroup;
+  public readonly auditLogGroup?: logs.ILogGroup;
 
   /** The topic the alarms notify. */
   public readonly alarmTopic: sns.ITopic;
@@ -315,6 +342,9 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: MessageBrokerProps) {
     super(scope, id);
+    // A JavaScript caller may call without props at all; the VPC check names what is missing.
+    props = props ?? ({} as MessageBrokerProps);
+    validateFoundations(this, props);
 
     this.engine = props.engine ?? MessageBrokerEngine.ACTIVEMQ_5_19;
     this.highAvailability = props.highAvailability ?? true;
@@ -350,6 +380,9 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
     });
 
     this.brokerName = props.brokerName ?? generatePhysicalName(this, BROKER_NAME_MAX_LENGTH);
+    // Amazon MQ refuses a second broker of the same name in the account ("Quotas in Amazon MQ": the broker
+    // name "must be unique in your AWS account"), after the first has taken 15 minutes to create.
+    claimPhysicalName(this, { kind: 'Amazon MQ broker', name: this.brokerName, prop: 'brokerName' });
     this.encryptionKey =
       props.encryptionKey ??
       new kms.Key(this, 'Key', {
@@ -357,11 +390,13 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
         enableKeyRotation: true,
         removalPolicy,
       });
-    allowBrokerKeyUse(this, this.encryptionKey, this.traits.customerManagedStorageKey);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `Amazon MQ broker ${this.node.path}: clients admitted by allowClientsFrom only`,
+      description: safeDescription(
+        `Amazon MQ broker ${this.node.path}: clients admitted by allowClientsFrom only`,
+        'securityGroup',
+      ),
       allowAllOutbound: false,
     });
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
@@ -375,8 +410,7 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
     });
     this.adminSecret = this.users.adminSecret;
 
-    const logsPolicy = AmazonMqLogsResourcePolicy.of(this);
-    logsPolicy.allowBroker(this.brokerName);
+    const logsPolicy = props.createLogsResourcePolicy === false ? undefined : AmazonMqLogsResourcePolicy.of(this);
 
     this.resource = new amazonmq.CfnBroker(this, 'Resource', {
       brokerName: this.brokerName,
@@ -400,27 +434,28 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
       users: Lazy.any({ produce: () => this.users.render() }),
     });
     this.resource.applyRemovalPolicy(removalPolicy);
-    // Amazon MQ reads the logs resource policy when the broker starts.
-    this.resource.node.addDependency(logsPolicy);
+    if (logsPolicy) {
+      // Amazon MQ reads the logs resource policy when the broker starts.
+      this.resource.node.addDependency(logsPolicy);
+    }
 
     this.brokerId = this.resource.ref;
     this.brokerArn = this.resource.attrArn;
 
-    const logGroupProps: logs.LogGroupProps = {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    const logGroups = new BrokerLogGroups(this, 'LogGroups', {
+      brokerId: this.brokerId,
+      logNames: this.traits.auditLog ? ['general', 'audit'] : ['general'],
+      vpc: props.vpc,
       encryptionKey: this.encryptionKey,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy,
-    };
-    this.generalLogGroup = new logs.LogGroup(this, 'GeneralLogGroup', {
-      ...logGroupProps,
-      logGroupName: `${BROKER_LOG_GROUP_PREFIX}${this.brokerId}/general`,
     });
-    if (this.traits.auditLog) {
-      this.auditLogGroup = new logs.LogGroup(this, 'AuditLogGroup', {
-        ...logGroupProps,
-        logGroupName: `${BROKER_LOG_GROUP_PREFIX}${this.brokerId}/audit`,
-      });
-    }
+    this.generalLogGroup = logGroups.logGroups.general;
+    this.auditLogGroup = logGroups.logGroups.audit;
+    allowBrokerKeyUse(this, this.encryptionKey, {
+      storage: this.traits.customerManagedStorageKey,
+      handlerLogGroupName: logGroups.handlerLogGroupName,
+    });
 
     if (!this.highAvailability) {
       Annotations.of(this).addWarningV2(
@@ -508,6 +543,7 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
         amqpEndpoints: this.amqpEndpoints,
       },
       protocol ?? MessageBrokerProtocol.OPENWIRE,
+      MessageBrokerProtocol,
     );
   }
 
@@ -521,22 +557,29 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
    * @default - OPENWIRE for ActiveMQ, AMQP for RabbitMQ; the web console only when named
    */
   public allowClientsFrom(peer: ec2.IConnectable, protocols?: MessageBrokerProtocol[]): void {
+    const protocolsProp = methodArgument('allowClientsFrom', 'protocols');
+    validateClientPeer(this, peer);
+    if (protocols !== undefined && !Array.isArray(protocols)) {
+      throw invalidProp(this, protocolsProp, 'must be a list of MessageBrokerProtocol (or be omitted)', protocols);
+    }
     const chosen = protocols ?? this.traits.defaultClientProtocols;
     if (chosen.length === 0) {
-      throw invalidProp(this, 'allowClientsFrom protocols', 'must name at least one protocol (or be omitted)', '[]');
+      throw invalidProp(this, protocolsProp, 'must name at least one protocol (or be omitted)', '[]');
     }
     const ports = this.traits.ports;
-    for (const protocol of new Set(chosen)) {
-      const port = ports[protocol];
-      if (port === undefined) {
+    for (const protocol of chosen) {
+      validateEnumValue(this, protocolsProp, protocol, 'MessageBrokerProtocol', MessageBrokerProtocol);
+      if (ports[protocol] === undefined) {
         throw invalidProp(
           this,
-          'allowClientsFrom protocols',
+          protocolsProp,
           `must be protocols ${this.engine.engineType} offers (${Object.keys(ports).join(', ')})`,
           protocol,
         );
       }
-      this.connections.allowFrom(peer, ec2.Port.tcp(port), `${protocol} clients of ${this.brokerName}`);
+    }
+    for (const protocol of new Set(chosen)) {
+      this.connections.allowFrom(peer, ec2.Port.tcp(ports[protocol]!), `${protocol} clients of ${this.brokerName}`);
     }
   }
 
@@ -545,9 +588,11 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
    * (`username` and `password`, under the broker's key) and reaches the broker only as
    * a dynamic reference. Grant your application read access to the returned secret.
    *
-   * The secret's construct id is the user name (`Users/<username>`), so the name must be
-   * known at synth. RabbitMQ takes exactly one user (the administrator) when the broker
-   * is created; add its other users through the RabbitMQ management API.
+   * The secret's construct id is the user name (`Users/<username>`); a user name that is a
+   * token (a parameter, say) gets an id derived from the CloudFormation expression it stands
+   * for, so it is stable too. A broker takes at most 250 users. RabbitMQ takes exactly one
+   * user (the administrator) when the broker is created; add its other users through the
+   * RabbitMQ management API.
    *
    * @param username 2 to 100 letters, digits, `-`, `.`, `_` or `~`, unique on the broker
    */
@@ -574,5 +619,38 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
    */
   public metricOfInstance(metricName: string, instance: number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.brokerMetrics.ofInstance(metricName, instance, props);
+  }
+}
+
+/**
+ * The clients `allowClientsFrom` admits: security groups, never an address range. A peer that is a CIDR range or
+ * a prefix list (ec2.Peer.ipv4, anyIpv4, ipv6, prefixList) would open the broker to every address in it.
+ */
+function validateClientPeer(broker: MessageBroker, peer: ec2.IConnectable): void {
+  const prop = methodArgument('allowClientsFrom', 'peer');
+  const connections = (peer as Partial<ec2.IConnectable> | undefined)?.connections;
+  if (connections === undefined || !Array.isArray(connections.securityGroups)) {
+    throw invalidProp(broker, prop, 'must be an ec2.IConnectable with security groups (e.g. a security group)', peer);
+  }
+  const asPeer = peer as Partial<ec2.IPeer>;
+  if (typeof asPeer.toIngressRuleConfig === 'function') {
+    if (asPeer.toIngressRuleConfig().sourceSecurityGroupId === undefined) {
+      throw invalidProp(
+        broker,
+        prop,
+        'must be a security group (or an IConnectable with security groups), not an address range or prefix list: ' +
+          'the broker admits clients by security group only',
+        asPeer.uniqueId ?? String(peer),
+      );
+    }
+    return;
+  }
+  if (connections.securityGroups.length === 0) {
+    throw invalidProp(
+      broker,
+      prop,
+      'must have at least one security group: the broker admits clients by security group only',
+      peer.constructor?.name ?? 'an IConnectable without security groups',
+    );
   }
 }

@@ -456,3 +456,12 @@ describe('MessageBroker and the AmazonMQ pack', () => {
     expect(findings(stack)).toEqual(['AmazonMQ-HighAvailability']);
   });
 });
+
+describe('AmazonMQChecks errors', () => {
+  test('an aws-cdk-lib that passes no construct tree is refused in the library error shape', () => {
+    expect(() => new AmazonMQChecks().validate({ templatePaths: [] } as any)).toThrow(
+      '[AmazonMQChecks] validate context.appConstruct must be the construct tree, which AmazonMQChecks evaluates and ' +
+        'aws-cdk-lib passes from version 2.257.0 on (use it, or call validateScope(app)), got undefined',
+    );
+  });
+});

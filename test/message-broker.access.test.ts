@@ -247,3 +247,131 @@ describe('the user secrets', () => {
     expect(decision.result).toBe('ExplicitlyDenied');
   });
 });
+
+describe('the log group handler role: its log-group calls on this broker, nothing else', () => {
+  const BROKER_ID = 'b-1234a5b6-78cd-901e-2fgh-3i45j6k178l9';
+  const logGroupArn = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
+  let handler: { arn: string; policies: object[]; keyArn: string; keyPolicy: any; queueArn: string };
+
+  beforeAll(async () => {
+    const stack = strictStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-a', 'subnet-b'],
+      privateSubnetRouteTableIds: ['rtb-a', 'rtb-b'],
+    });
+    const broker = new MessageBroker(stack, 'Broker', { vpc });
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+    const roleId = Object.keys(template.Resources!).find((id) => /LogGroupsHandlerRole/.test(id))!;
+    const queueId = Object.keys(template.Resources!).find(
+      (id) => template.Resources![id].Type === 'AWS::SQS::Queue' && /LogGroupsDeadLetterQueue/.test(id),
+    )!;
+    const opts: ResolveOptions = { physicalIds: { [logicalId(broker)]: BROKER_ID } };
+    handler = {
+      arn: `arn:aws:iam::${ACCOUNT}:role/${roleId}`,
+      policies: await identityPoliciesFor(template, roleId, opts),
+      keyArn: await resolveIntrinsics<string>(
+        { 'Fn::GetAtt': [logicalId(broker.encryptionKey), 'Arn'] },
+        template,
+        opts,
+      ),
+      keyPolicy: await keyPolicyFor(template, logicalId(broker.encryptionKey), opts),
+      queueArn: await resolveIntrinsics<string>({ 'Fn::GetAtt': [queueId, 'Arn'] }, template, opts),
+    };
+  });
+
+  const request = (action: string, resource: string, context?: Record<string, string>): AccessRequest => ({
+    principal: handler.arn,
+    action,
+    resource,
+    identityPolicies: handler.policies,
+    context,
+  });
+
+  const CALLS = [
+    'logs:CreateLogGroup',
+    'logs:AssociateKmsKey',
+    'logs:PutRetentionPolicy',
+    'logs:DeleteRetentionPolicy',
+    'logs:DeleteLogGroup',
+  ];
+
+  test.each(CALLS.flatMap((action) => ['general', 'audit'].map((log) => [action, log])))(
+    'may %s on the %s log group of this broker, in either ARN form',
+    async (action, log) => {
+      const name = `/aws/amazonmq/broker/${BROKER_ID}/${log}`;
+      await expectAllowed(request(action, logGroupArn(`${name}:*`)));
+      await expectAllowed(request(action, logGroupArn(name)));
+    },
+  );
+
+  test.each(CALLS)('may not %s on another broker\u2019s log group, or on any other log group', async (action) => {
+    await expectDenied(request(action, logGroupArn('/aws/amazonmq/broker/b-another-broker/general:*')));
+    await expectDenied(request(action, logGroupArn(`/aws/amazonmq/broker/${BROKER_ID}/generalx`)));
+    await expectDenied(request(action, logGroupArn('/aws/lambda/unrelated:*')));
+  });
+
+  test.each([
+    ['logs:PutLogEvents', () => logGroupArn(`/aws/amazonmq/broker/${BROKER_ID}/general:log-stream:x`)],
+    ['logs:DisassociateKmsKey', () => logGroupArn(`/aws/amazonmq/broker/${BROKER_ID}/general:*`)],
+    ['logs:PutResourcePolicy', () => '*'],
+    ['logs:GetLogEvents', () => logGroupArn(`/aws/amazonmq/broker/${BROKER_ID}/general:log-stream:x`)],
+    ['sqs:SendMessage', () => `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`],
+  ])('may not %s', async (action, resource) => {
+    await expectDenied(request(action, resource()));
+  });
+
+  test('may use the broker key only through CloudWatch Logs, and send to its own dead-letter queue', async () => {
+    const viaKey = (via: string): AccessRequest => ({
+      ...request('kms:GenerateDataKey', handler.keyArn, { 'kms:ViaService': via, 'kms:CallerAccount': ACCOUNT }),
+      resourcePolicy: handler.keyPolicy,
+    });
+    await expectAllowed(viaKey(`logs.${REGION}.amazonaws.com`));
+    await expectDenied(viaKey(`s3.${REGION}.amazonaws.com`));
+    await expectDenied({ ...request('kms:Decrypt', handler.keyArn), resourcePolicy: handler.keyPolicy });
+    await expectAllowed(request('sqs:SendMessage', handler.queueArn));
+  });
+});
+
+describe('the Amazon MQ logs resource policy', () => {
+  let policy: any;
+  beforeAll(async () => {
+    const stack = strictStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-a', 'subnet-b'],
+      privateSubnetRouteTableIds: ['rtb-a', 'rtb-b'],
+    });
+    new MessageBroker(stack, 'Broker', { vpc });
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+    const resource = Object.values(template.Resources!).find((r) => r.Type === 'AWS::Logs::ResourcePolicy')!;
+    policy = JSON.parse(await resolveIntrinsics<string>(resource.Properties!.PolicyDocument, template));
+  });
+
+  const write = (
+    sourceAccount: string,
+    sourceArn: string,
+    logGroup = '/aws/amazonmq/broker/b-1/general',
+  ): AccessRequest => ({
+    principal: 'mq.amazonaws.com',
+    action: 'logs:PutLogEvents',
+    resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}:log-stream:activemq-b-1-1.log`,
+    resourcePolicy: policy,
+    context: { 'aws:SourceAccount': sourceAccount, 'aws:SourceArn': sourceArn },
+  });
+
+  test('lets Amazon MQ write the logs of any broker of this account and region', async () => {
+    await expectAllowed(write(ACCOUNT, `arn:aws:mq:${REGION}:${ACCOUNT}:broker:orders:b-1`));
+    await expectAllowed(
+      write(ACCOUNT, `arn:aws:mq:${REGION}:${ACCOUNT}:broker:billing:b-2`, '/aws/amazonmq/broker/b-2/audit'),
+    );
+  });
+
+  test('not for a broker of another account or region (confused deputy), nor into other log groups', async () => {
+    await expectDenied(write('999999999999', `arn:aws:mq:${REGION}:999999999999:broker:orders:b-1`));
+    await expectDenied(write(ACCOUNT, `arn:aws:mq:eu-west-1:${ACCOUNT}:broker:orders:b-1`));
+    await expectDenied(write(ACCOUNT, `arn:aws:mq:${REGION}:${ACCOUNT}:broker:orders:b-1`, '/aws/lambda/unrelated'));
+  });
+});

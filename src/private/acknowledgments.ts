@@ -54,6 +54,30 @@ export const ACKNOWLEDGMENTS = {
       'Amazon MQ has no hosted rotation for broker user passwords: a rotated secret would no longer match the password the broker holds. ' +
       'The password changes by updating the broker with a new secret value, which rotation cannot do.',
   },
+  sqsEventSourceMappingWithoutDestination: {
+    ruleIds: ['Serverless-LambdaEventSourceMappingDestination'],
+    reason:
+      'An event source mapping whose source is an SQS queue takes no on-failure destination (CloudFormation and Lambda accept ' +
+      'DestinationConfig for stream and Kafka sources only). A message the function keeps failing moves to the queue’s own ' +
+      'dead-letter queue instead, which the construct requires of every queue whose redrive policy it can see.',
+  },
+  lambdaWildcardServiceActions: {
+    ruleIds: ['AwsSolutions-IAM5[Resource::*]'],
+    reason:
+      'Only actions that take no resource, or whose resources only Lambda knows, are allowed on "*": X-Ray tracing ' +
+      '(xray:PutTraceSegments, xray:PutTelemetryRecords take no resource, Service Authorization Reference for AWS X-Ray) and, ' +
+      "for a function in a VPC, the network interface actions of Lambda's documented AWSLambdaVPCAccessExecutionRole " +
+      '(ec2:DescribeNetworkInterfaces works only on "*"; the interfaces are created by Lambda, their ids unknown in advance; ' +
+      'Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC").',
+  },
+  lambdaOutsideVpcWithoutEgress: {
+    ruleIds: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'],
+    reason:
+      'The function only calls AWS APIs (CloudWatch Logs, and the pre-signed S3 URL CloudFormation awaits a custom ' +
+      'resource answer on) and reaches nothing in the VPC. The VPC it would go into has no subnets with a route out ' +
+      '(no PRIVATE_WITH_EGRESS subnets), so there it could reach neither and the deployment would hang until the ' +
+      'custom resource times out; in a VPC with such subnets the construct places it there instead.',
+  },
 } satisfies Record<string, Acknowledgment>;
 
 /**

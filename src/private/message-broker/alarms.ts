@@ -39,10 +39,11 @@ function percentAbove80(what: string, metric: BrokerAlarmSpec['metric']): Broker
   };
 }
 
-function connectionCount(metricName: string): BrokerAlarmSpec {
+function connectionCount(engineType: MessageBrokerEngineType, metricName: string): BrokerAlarmSpec {
   return {
     metric: (broker) => broker.metric(metricName, { statistic: cloudwatch.Stats.MAXIMUM }),
-    threshold: (broker) => broker.connectionCountAlarmThreshold ?? defaultConnectionThreshold(broker.instanceType),
+    threshold: (broker) =>
+      broker.connectionCountAlarmThreshold ?? defaultConnectionThreshold(engineType, broker.instanceType),
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 3,
     datapointsToAlarm: 3,
@@ -82,7 +83,7 @@ const ALARM_SPECS = {
     storageUsage: percentAbove80('message store usage (producers are blocked at 100%)', (broker) =>
       broker.metric('StorePercentUsage', { statistic: cloudwatch.Stats.MAXIMUM }),
     ),
-    connectionCount: connectionCount('CurrentConnectionsCount'),
+    connectionCount: connectionCount(MessageBrokerEngineType.ACTIVEMQ, 'CurrentConnectionsCount'),
   },
   [MessageBrokerEngineType.RABBITMQ]: {
     cpuUtilization: percentAbove80('CPU utilization', (broker) => broker.metric('SystemCpuUtilization')),
@@ -111,7 +112,7 @@ const ALARM_SPECS = {
       description: (broker) =>
         `Free disk of ${broker.path} is below twice the limit at which RabbitMQ blocks all publishers.`,
     },
-    connectionCount: connectionCount('ConnectionCount'),
+    connectionCount: connectionCount(MessageBrokerEngineType.RABBITMQ, 'ConnectionCount'),
   },
 } satisfies Record<MessageBrokerEngineType, Record<string, BrokerAlarmSpec>>;
 

@@ -1,7 +1,7 @@
 import { Fn } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import type { MessageBrokerProtocol } from '../../message-broker';
-import { invalidProp } from '../validation';
+import { invalidProp, methodArgument, validateEnumValue } from '../validation';
 
 /** What a failover URL is made of. */
 export interface FailoverEndpoints {
@@ -13,12 +13,19 @@ export interface FailoverEndpoints {
 }
 
 /** See `MessageBroker.failoverUrl`. */
-export function failoverUrl(broker: IConstruct, endpoints: FailoverEndpoints, protocol: MessageBrokerProtocol): string {
+export function failoverUrl(
+  broker: IConstruct,
+  endpoints: FailoverEndpoints,
+  protocol: MessageBrokerProtocol,
+  protocols: Record<string, MessageBrokerProtocol>,
+): string {
+  const prop = methodArgument('failoverUrl', 'protocol');
+  validateEnumValue(broker, prop, protocol, 'MessageBrokerProtocol', protocols);
   if (!endpoints.perInstance) {
     throw invalidProp(
       broker,
-      'failoverUrl protocol',
-      'has no failover URL on RabbitMQ, which serves one endpoint behind a load balancer (use amqpEndpoints)',
+      prop,
+      'is for ActiveMQ only: RabbitMQ serves one endpoint behind a load balancer, with no failover URL (use amqpEndpoints)',
       protocol,
     );
   }
@@ -36,7 +43,7 @@ export function failoverUrl(broker: IConstruct, endpoints: FailoverEndpoints, pr
   }
   throw invalidProp(
     broker,
-    'failoverUrl protocol',
+    prop,
     'must be OPENWIRE or AMQP (STOMP, MQTT and WebSocket clients take the endpoint list, e.g. stompEndpoints)',
     protocol,
   );

@@ -140,9 +140,18 @@ export function allowedInstanceTypes(engine: MessageBrokerEngine, highAvailabili
 }
 
 /**
- * The default connection alarm threshold: 80% of the ActiveMQ per-protocol connection quota, 100 on
- * micro (and medium) instance types and 1,000 on the larger ones.
+ * The default connection alarm threshold.
+ *
+ * ActiveMQ: 80% of Amazon MQ's wire-level connection quota per protocol, 300 on mq.*.micro and 2,000 on
+ * mq.*.*large instance types ("Quotas in Amazon MQ", Brokers,
+ * https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/amazon-mq-limits.html). RabbitMQ has no such quota
+ * (its connection limit is a per-instance-type vhost default, "Amazon MQ for RabbitMQ sizing guidelines"), so it
+ * keeps a conservative early warning: 80 on the smallest instance types, 800 on the others.
  */
-export function defaultConnectionThreshold(instanceType: string): number {
-  return !Token.isUnresolved(instanceType) && /\.(micro|medium)$/.test(instanceType) ? 80 : 800;
+export function defaultConnectionThreshold(engineType: MessageBrokerEngineType, instanceType: string): number {
+  const small = !Token.isUnresolved(instanceType) && /\.(micro|medium)$/.test(instanceType);
+  if (engineType === MessageBrokerEngineType.ACTIVEMQ) {
+    return small ? 240 : 1600;
+  }
+  return small ? 80 : 800;
 }

@@ -1,7 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
-import { invalidProp } from '../validation';
+import { invalidProp, validateEnumValue } from '../validation';
 
 /** Where the broker goes, and how many zones it needs. */
 export interface SubnetChoice {
@@ -17,24 +17,37 @@ export interface SubnetChoice {
  * The first subnet of each Availability Zone of the selection, in order, as many as the broker has
  * instances.
  *
- * Nothing here catches an aws-cdk-lib error: a subnet type the VPC lacks is refused before the VPC is
- * asked; what cannot be checked beforehand (an unknown subnet group name, an imported subnet without
- * its zone) reaches the caller with aws-cdk-lib's own message, which names the fix.
+ * A subnet type the VPC lacks is refused before the VPC is asked; what cannot be checked beforehand (an
+ * unknown subnet group name, an imported subnet without its zone) is refused by aws-cdk-lib, whose message,
+ * which names the fix, is passed on with the broker's path and the prop.
  */
 export function chooseSubnets(scope: IConstruct, choice: SubnetChoice): ec2.ISubnet[] {
   const { vpc, vpcSubnets, instances } = choice;
+  if (vpcSubnets !== undefined && (typeof vpcSubnets !== 'object' || vpcSubnets === null)) {
+    throw invalidProp(scope, 'vpcSubnets', 'must be an ec2.SubnetSelection', vpcSubnets);
+  }
   checkSubnetType(scope, vpc, vpcSubnets);
-  const candidates = vpcSubnets
-    ? vpc.selectSubnets(vpcSubnets).subnets
-    : vpc.privateSubnets.length > 0
-      ? vpc.privateSubnets
-      : vpc.isolatedSubnets;
   const firstPerZone = new Map<string, ec2.ISubnet>();
-  for (const subnet of candidates) {
-    const zone = zoneKey(scope, subnet);
-    if (!firstPerZone.has(zone)) {
-      firstPerZone.set(zone, subnet);
+  let candidates: ec2.ISubnet[] = [];
+  try {
+    candidates = vpcSubnets
+      ? vpc.selectSubnets(vpcSubnets).subnets
+      : vpc.privateSubnets.length > 0
+        ? vpc.privateSubnets
+        : vpc.isolatedSubnets;
+    for (const subnet of candidates) {
+      const zone = zoneKey(scope, subnet);
+      if (!firstPerZone.has(zone)) {
+        firstPerZone.set(zone, subnet);
+      }
     }
+  } catch (error) {
+    throw invalidProp(
+      scope,
+      'vpcSubnets',
+      `must select subnets of the VPC whose zones are known: ${(error as Error).message.replace(/\.$/, '')}`,
+      describeSelection(vpcSubnets),
+    );
   }
   if (firstPerZone.size < instances) {
     const where = vpcSubnets ? 'the vpcSubnets selection' : "the VPC's private (or isolated) subnets";
@@ -52,6 +65,7 @@ export function chooseSubnets(scope: IConstruct, choice: SubnetChoice): ec2.ISub
 /** A `subnetType` selection the VPC has no subnets of (aws-cdk-lib would refuse it without naming the broker). */
 function checkSubnetType(scope: IConstruct, vpc: ec2.IVpc, selection: ec2.SubnetSelection | undefined): void {
   const type = selection?.subnetType;
+  validateEnumValue(scope, 'vpcSubnets.subnetType', type, 'ec2.SubnetType', ec2.SubnetType);
   if (type === undefined || selection?.subnets !== undefined || selection?.subnetGroupName !== undefined) {
     return;
   }
@@ -80,4 +94,13 @@ function checkSubnetType(scope: IConstruct, vpc: ec2.IVpc, selection: ec2.Subnet
 function zoneKey(scope: IConstruct, subnet: ec2.ISubnet): string {
   const zone = subnet.availabilityZone;
   return Token.isUnresolved(zone) ? JSON.stringify(Stack.of(scope).resolve(zone)) : zone;
+}
+
+/** A selection as the user wrote it, with subnets by id (a subnet object does not print). */
+function describeSelection(selection: ec2.SubnetSelection | undefined): unknown {
+  if (selection === undefined) {
+    return 'the default selection';
+  }
+  const { subnets, ...rest } = selection;
+  return subnets === undefined ? rest : { ...rest, subnets: subnets.map((subnet) => subnet.subnetId) };
 }

@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -5,15 +6,20 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EngineTraits } from './engine-catalog';
-import { validateGroups, validateUsername } from './validate-props';
+import { validateBoolean, validateGroups, validateUsername } from './validate-props';
 import type { MessageBrokerUserOptions } from '../../message-broker';
 import { acknowledge, ACKNOWLEDGMENTS } from '../acknowledgments';
 import { childNamespace } from '../namespaces';
-import { invalidProp, validateIntegerInRange } from '../validation';
+import { invalidProp, methodArgument, validateIntegerInRange } from '../validation';
 
+/**
+ * Amazon MQ quotas ("Quotas in Amazon MQ", Users, https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/amazon-mq-limits.html):
+ * 250 users per broker (simple authentication); a password of 12 to 250 characters with at least 4 unique
+ * characters, without commas, colons or equal signs (AWS::AmazonMQ::Broker User, Password).
+ */
 const MAX_USERS_PER_BROKER = 250;
 const MIN_PASSWORD_LENGTH = 12;
-const MAX_PASSWORD_LENGTH = 4096;
+const MAX_PASSWORD_LENGTH = 250;
 const DEFAULT_PASSWORD_LENGTH = 32;
 // Amazon MQ rejects commas, colons and equal signs; the rest would need escaping in
 // connection URLs, shell commands or JSON.
@@ -22,6 +28,8 @@ const PASSWORD_EXCLUDED_CHARACTERS = ',:=\'"\\/@%`{}[]()<>|;&?#$!^*+ ';
 /** One user of the broker, with the secret holding its generated password. */
 interface BrokerUser {
   readonly username: string;
+  /** The user name as the template will hold it (a token's CloudFormation expression), for comparisons. */
+  readonly resolved: string;
   readonly secret: secretsmanager.Secret;
   readonly groups?: string[];
   readonly consoleAccess: boolean;
@@ -38,7 +46,8 @@ export interface BrokerUsersProps {
 
 /**
  * The users of a broker: the administrator's secret is `AdminSecret` under the broker, every other
- * user's is `Users/<username>`, so that removing a user never renames another.
+ * user's is `Users/<username>` (`Users/Token:<hash of the expression>` for a user name that is a token),
+ * so that removing a user never renames another.
  */
 export class BrokerUsers {
   /** The secret of the administrator. */
@@ -53,6 +62,7 @@ export class BrokerUsers {
     this.adminSecret = this.createSecret(broker, 'AdminSecret', props.adminUsername, DEFAULT_PASSWORD_LENGTH);
     this.users.push({
       username: props.adminUsername,
+      resolved: this.resolvedName(props.adminUsername),
       secret: this.adminSecret,
       groups: props.traits.adminGroups,
       consoleAccess: props.adminConsoleAccess,
@@ -62,47 +72,64 @@ export class BrokerUsers {
   /** See `MessageBroker.addUser`. */
   public add(username: string, options: MessageBrokerUserOptions): secretsmanager.Secret {
     const broker = this.broker;
+    const prop = methodArgument('addUser', 'username');
     if (!this.props.traits.brokerManagedUsers) {
       throw invalidProp(
         broker,
-        'addUser username',
+        prop,
         'cannot be added: RabbitMQ takes exactly one user (the administrator) when the broker is created; add others through the RabbitMQ management API',
         username,
       );
     }
-    if (Token.isUnresolved(username)) {
-      // The secret's construct id is the user name: a token would make it (and the logical id) a counter.
+    validateUsername(broker, prop, this.props.traits, username);
+    const resolved = this.resolvedName(username);
+    if (this.users.some((user) => user.resolved === resolved)) {
+      throw invalidProp(broker, prop, 'must be unique on the broker', username);
+    }
+    if (this.users.length >= MAX_USERS_PER_BROKER) {
       throw invalidProp(
         broker,
-        'addUser username',
-        "must be known at synth: it is the id of the user's secret (Users/<username>)",
+        prop,
+        `cannot be added: a broker takes at most ${MAX_USERS_PER_BROKER} users, the administrator included (Amazon MQ quotas)`,
         username,
       );
     }
-    validateUsername(broker, 'addUser username', this.props.traits, username);
-    if (this.users.some((user) => user.username === username)) {
-      throw invalidProp(broker, 'addUser username', 'must be unique on the broker', username);
-    }
-    if (this.users.length >= MAX_USERS_PER_BROKER) {
-      throw invalidProp(broker, 'addUser', `cannot add more than ${MAX_USERS_PER_BROKER} users to a broker`, username);
+    if (options === null || typeof options !== 'object') {
+      throw invalidProp(broker, methodArgument('addUser', 'options'), 'must be a MessageBrokerUserOptions', options);
     }
     validateIntegerInRange(
       broker,
-      'addUser passwordLength',
+      methodArgument('addUser', 'passwordLength'),
       options.passwordLength,
       MIN_PASSWORD_LENGTH,
       MAX_PASSWORD_LENGTH,
     );
-    validateGroups(broker, 'addUser groups', options.groups);
+    validateGroups(broker, methodArgument('addUser', 'groups'), options.groups);
+    validateBoolean(broker, methodArgument('addUser', 'consoleAccess'), options.consoleAccess);
 
     const secret = this.createSecret(
       childNamespace(broker, 'Users'),
-      username,
+      userId(username, resolved),
       username,
       options.passwordLength ?? DEFAULT_PASSWORD_LENGTH,
     );
-    this.users.push({ username, secret, groups: options.groups, consoleAccess: options.consoleAccess ?? false });
+    this.users.push({
+      username,
+      resolved,
+      secret,
+      groups: options.groups,
+      consoleAccess: options.consoleAccess ?? false,
+    });
     return secret;
+  }
+
+  /** A literal name as is; a token as the CloudFormation expression it stands for. */
+  private resolvedName(username: string): string {
+    if (!Token.isUnresolved(username)) {
+      return username;
+    }
+    const value: unknown = Stack.of(this.broker).resolve(username);
+    return typeof value === 'string' ? value : JSON.stringify(value);
   }
 
   /** The users as the broker takes them, passwords as dynamic references only. */
@@ -124,7 +151,8 @@ export class BrokerUsers {
   private createSecret(scope: Construct, id: string, username: string, passwordLength: number): secretsmanager.Secret {
     const stack = Stack.of(this.broker);
     const secret = new secretsmanager.Secret(scope, id, {
-      description: `Password of the Amazon MQ user ${username} of ${this.broker.node.path}`,
+      // Secrets Manager takes a description of at most 2,048 characters (CreateSecret API reference).
+      description: truncate(`Password of the Amazon MQ user ${username} of ${this.broker.node.path}`, 2048),
       encryptionKey: this.props.encryptionKey,
       removalPolicy: this.props.removalPolicy,
       generateSecretString: {
@@ -150,4 +178,21 @@ export class BrokerUsers {
     acknowledge(secret, ACKNOWLEDGMENTS.amazonMqUserSecret);
     return secret;
   }
+}
+
+/**
+ * The construct id of a user's secret, and so its logical id: the user name when it is a literal (removing a
+ * user renames no other), and for a token a name derived from the CloudFormation expression it stands for, so
+ * that it is the same at every synth. A literal user name never contains ":" (Amazon MQ's user name rules),
+ * so the two kinds never meet.
+ */
+function userId(username: string, resolved: string): string {
+  if (!Token.isUnresolved(username)) {
+    return username;
+  }
+  return `Token:${crypto.createHash('sha256').update(resolved).digest('hex').slice(0, 16)}`;
+}
+
+function truncate(text: string, maxLength: number): string {
+  return Token.isUnresolved(text) || text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }
