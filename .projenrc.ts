@@ -42,6 +42,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // CI runs on two cores: a synth-heavy test that takes 3 s here can take 15 s there.
+      testTimeout: 60_000,
       // Collects every template a test synthesizes, for cfn-lint after the tests (tools/cfn-lint-suite.ts).
       setupFilesAfterEnv: ['<rootDir>/harness/cfn-lint-collector.ts'],
     },

@@ -729,5 +729,5 @@ describe('MessageBroker properties', () => {
     reportCases('MessageBroker', counts);
     expect(counts.built).toBeGreaterThan(20);
     await batch.expectCfnLintClean();
-  });
+  }, 300_000);
 });
