@@ -1,4 +1,4 @@
-import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Size, Token, Tokenization } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,6 +8,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BacklogCapacityModel } from './backlog-capacity-model';
 import { generatePhysicalName } from './private/naming';
+import { claimPhysicalName } from './private/physical-names';
+import { durationInSeconds, sizeInGibibytes, validateMetricOptions } from './private/queue-facts';
 import { allowAutoScalingNotifications } from './private/queue-processing-fleet/notifications';
 import {
   addBacklogPerInstanceAlarm,
@@ -17,6 +19,8 @@ import {
 } from './private/queue-processing-fleet/scaling';
 import { fleetUserData } from './private/queue-processing-fleet/user-data';
 import {
+  DEFAULT_IMAGE_ROOT_DEVICE,
+  DEFAULT_IMAGE_ROOT_GIBIBYTES,
   DEFAULT_MAX_CAPACITY,
   DEFAULT_MIN_CAPACITY,
   selectPrivateSubnets,
@@ -59,7 +63,9 @@ export interface QueueProcessingFleetProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * The instance type of the workers.
+   * The instance type of the workers. With the default image, its architecture (read from the
+   * type's name) picks the image's; a type whose name does not tell it, or one given as a
+   * deploy-time value, needs `machineImage`.
    *
    * @default - m7g.large (Graviton, general purpose)
    */
@@ -84,46 +90,51 @@ export interface QueueProcessingFleetProps {
   readonly userData?: ec2.UserData;
 
   /**
-   * The size of the encrypted root volume.
+   * The size of the encrypted root volume, a whole number of GiB up to 16 TiB. With the default
+   * image at least 8 GiB, the size of its root snapshot: EC2 cannot make a volume smaller than the
+   * snapshot it starts from. With an image of your own, make it at least that image's root size.
    *
    * @default Size.gibibytes(8)
    */
   readonly rootVolumeSize?: Size;
 
   /**
-   * The root device name of the machine image, which the encrypted root volume replaces.
+   * The root device name of the machine image, which the encrypted root volume replaces. With the
+   * default image it must be `/dev/xvda`; with another image, give that image's root device name,
+   * or the volume is added as a second disk.
    *
    * @default '/dev/xvda' (Amazon Linux)
    */
   readonly rootDeviceName?: string;
 
   /**
-   * The fewest instances the fleet runs. With 0 the fleet costs nothing while the queue is empty,
-   * and a second policy brings it out of zero when messages arrive.
+   * The fewest instances the fleet runs, less than `maxCapacity`. With 0 the fleet costs nothing
+   * while the queue is empty, and a second policy brings it out of zero when messages arrive.
    *
    * @default 0
    */
   readonly minCapacity?: number;
 
   /**
-   * The most instances the fleet runs; a spike larger than this fleet can drain in time raises
-   * `backlogPerInstanceAlarm`.
+   * The most instances the fleet runs, more than `minCapacity` (scaling policies act only between
+   * the two); a spike larger than this fleet can drain in time raises `backlogPerInstanceAlarm`.
    *
    * @default 10
    */
   readonly maxCapacity?: number;
 
   /**
-   * How long a message may wait before a worker takes it. With `processingTimePerMessage`, sets
-   * the scaling target to acceptableLatency ÷ processingTimePerMessage messages per instance.
+   * How long a message may wait before a worker takes it (1 millisecond to 14 days, the longest
+   * SQS keeps a message). With `processingTimePerMessage`, sets the scaling target to
+   * acceptableLatency ÷ processingTimePerMessage messages per instance.
    *
    * @default - none; give `backlogPerInstanceTarget` instead
    */
   readonly acceptableLatency?: Duration;
 
   /**
-   * How long one instance takes to process one message, on average. Must be shorter than the
-   * queue's visibility timeout, or a message becomes visible again while it is being processed;
+   * How long one instance takes to process one message, on average (1 millisecond to 12 hours, the
+   * longest visibility timeout). Must be shorter than the queue's visibility timeout, or a message becomes visible again while it is being processed;
    * checked at synth when the timeout is known there (a WorkQueue, or an `sqs.Queue` of this app),
    * not for an imported queue or a timeout given as a token.
    *
@@ -132,7 +143,8 @@ export interface QueueProcessingFleetProps {
   readonly processingTimePerMessage?: Duration;
 
   /**
-   * How many visible messages per in-service instance target tracking aims for.
+   * How many visible messages per in-service instance target tracking aims for: above 0 and at
+   * most 2^53 - 1, so that the falling-behind alarm's threshold (twice the target) stays exact.
    *
    * @default - acceptableLatency ÷ processingTimePerMessage
    */
@@ -258,12 +270,28 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
     const target = validateFleetSettings(this, props, BacklogCapacityModel.targetFromLatency);
     const subnets = selectPrivateSubnets(this, props.vpc, props.vpcSubnets);
     const minCapacity = props.minCapacity ?? DEFAULT_MIN_CAPACITY;
-    const warmup = props.estimatedInstanceWarmup ?? Duration.minutes(5);
+    // aws-cdk-lib turns these into seconds and cannot convert a deploy-time `Duration.minutes(x)`.
+    const warmup = durationInSeconds(
+      this,
+      'estimatedInstanceWarmup',
+      props.estimatedInstanceWarmup ?? Duration.minutes(5),
+    );
+    const cooldown = durationInSeconds(this, 'cooldown', props.cooldown ?? Duration.minutes(5));
+    const rootVolumeGibibytes = props.rootVolumeSize
+      ? sizeInGibibytes(this, 'rootVolumeSize', props.rootVolumeSize)!
+      : DEFAULT_IMAGE_ROOT_GIBIBYTES;
 
     this.queue = props.queue;
     this.backlogPerInstanceTarget = target;
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
     this.autoScalingGroupName = generatePhysicalName(this, AUTO_SCALING_GROUP_NAME_MAX_LENGTH);
+    // Group names are unique per account and Region (CreateAutoScalingGroup returns AlreadyExists).
+    claimPhysicalName(this, {
+      kind: 'Auto Scaling group',
+      name: this.autoScalingGroupName,
+      prop: 'autoScalingGroupName',
+    });
+    warnIfInstanceTypeUnknown(this, props.instanceType);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -307,11 +335,12 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       associatePublicIpAddress: false,
       blockDevices: [
         {
-          deviceName: props.rootDeviceName ?? '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(
-            (props.rootVolumeSize ?? Size.gibibytes(8)).toGibibytes({ rounding: SizeRoundingBehavior.NONE }),
-            { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true },
-          ),
+          deviceName: props.rootDeviceName ?? DEFAULT_IMAGE_ROOT_DEVICE,
+          volume: ec2.BlockDeviceVolume.ebs(rootVolumeGibibytes, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
         },
       ],
     });
@@ -323,7 +352,9 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       launchTemplate: this.launchTemplate,
       minCapacity,
       maxCapacity: props.maxCapacity ?? DEFAULT_MAX_CAPACITY,
-      cooldown: props.cooldown ?? Duration.minutes(5),
+      // aws-cdk-lib writes the cooldown with Number.toString, which turns a deploy-time value into a literal
+      // number string; such a value goes on the CloudFormation resource below instead.
+      cooldown: cooldown.isUnresolved() ? undefined : cooldown,
       defaultInstanceWarmup: warmup,
       // GroupInServiceInstances is the divisor of the scaling metric and is published only when
       // collected; desired capacity drives the zero-to-one alarm.
@@ -340,6 +371,10 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       ],
       notifications: [{ topic: this.alarmTopic, scalingEvents: autoscaling.ScalingEvents.ALL }],
     });
+    if (cooldown.isUnresolved()) {
+      (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).cooldown =
+        Tokenization.stringifyNumber(cooldown.toSeconds());
+    }
     // Instances launch only once their role may do its work.
     this.autoScalingGroup.node.addDependency(
       ...[this.consumePolicy, this.scaleInProtectionPolicy, this.sessionManagerPolicy].filter(
@@ -392,16 +427,19 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
    * (Sum) ÷ the group's in-service instances (Average), per minute by default.
    */
   public metricBacklogPerInstance(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    validateMetricOptions(this, 'metricBacklogPerInstance', props, cloudwatch.Unit);
     return backlogPerInstanceMetric(this.queue, this.metricGroupInServiceInstances(), props);
   }
 
   /** The group's in-service instances (`AWS/AutoScaling` `GroupInServiceInstances`), Average per minute by default. */
   public metricGroupInServiceInstances(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    validateMetricOptions(this, 'metricGroupInServiceInstances', props, cloudwatch.Unit);
     return this.groupMetric('GroupInServiceInstances', props);
   }
 
   /** The group's desired capacity (`AWS/AutoScaling` `GroupDesiredCapacity`), Average per minute by default. */
   public metricGroupDesiredCapacity(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    validateMetricOptions(this, 'metricGroupDesiredCapacity', props, cloudwatch.Unit);
     return this.groupMetric('GroupDesiredCapacity', props);
   }
 
@@ -414,5 +452,26 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       period: Duration.minutes(1),
       ...props,
     });
+  }
+}
+
+/**
+ * A well-formed instance type that aws-cdk-lib's InstanceClass and InstanceSize do not list may be a typo
+ * ("m7g.lage") or a type newer than this aws-cdk-lib: it is taken, with a warning, since refusing it would
+ * refuse the new ones too (the launch fails at deploy time if it does not exist).
+ */
+function warnIfInstanceTypeUnknown(scope: Construct, instanceType: ec2.InstanceType | undefined): void {
+  const name = instanceType?.toString();
+  if (name === undefined || Token.isUnresolved(name)) {
+    return;
+  }
+  const [family, size] = name.split('.');
+  const knownFamily = (Object.values(ec2.InstanceClass) as string[]).includes(family);
+  const knownSize = (Object.values(ec2.InstanceSize) as string[]).includes(size);
+  if (!knownFamily || !knownSize) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-decoupling-patterns:unknownInstanceType',
+      `instanceType "${name}" is not an instance type this aws-cdk-lib knows (${knownFamily ? 'size' : 'family'} "${knownFamily ? size : family}"): check the name, or the launch fails at deploy time.`,
+    );
   }
 }

@@ -1,8 +1,10 @@
+import { Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { allowServiceToUseKey } from './private/key-policies';
 import { stackSingleton } from './private/stack-singleton';
+import { invalidProp } from './private/validation';
 
 const CONSTRUCT_ID = 'DecouplingPatternsAlarmTopic';
 
@@ -21,6 +23,24 @@ export class StackAlarmTopic extends Construct {
    * The alarm topic of the stack that contains `scope`, created on first use.
    */
   public static of(scope: IConstruct): StackAlarmTopic {
+    if (!Construct.isConstruct(scope)) {
+      // Not a construct: there is no path to name, so the class stands in for it.
+      throw new Error(
+        `[StackAlarmTopic] of scope must be a construct in a stack, got ${typeof scope === 'string' ? JSON.stringify(scope) : String(scope)}`,
+      );
+    }
+    if (!scope.node.scopes.some((s) => Stack.isStack(s))) {
+      throw invalidProp(scope, 'of scope', 'must be a construct within a Stack', scope.node.path || '(the app)');
+    }
+    const taken = Stack.of(scope).node.tryFindChild(CONSTRUCT_ID);
+    if (taken !== undefined && !(taken instanceof StackAlarmTopic)) {
+      throw invalidProp(
+        taken,
+        'id',
+        'is reserved by cdk-decoupling-patterns for the stack-wide alarm topic; give your construct another id',
+        CONSTRUCT_ID,
+      );
+    }
     return stackSingleton(
       scope,
       CONSTRUCT_ID,

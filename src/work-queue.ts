@@ -11,10 +11,21 @@ import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-manage
 import { FIFO_SUFFIX, resolveFifo, withoutFifoSuffix } from './private/fifo';
 import { grantWithKey } from './private/grants';
 import { generatePhysicalName } from './private/naming';
+import { claimPhysicalName } from './private/physical-names';
+import {
+  durationInSeconds,
+  Shown,
+  validateBoolean,
+  validateInterface,
+  validateMetricOptions,
+} from './private/queue-facts';
 import { resolveRemovalPolicy } from './private/removal-policy';
 import {
+  durationMillis,
   invalidProp,
+  methodArgument,
   validateDurationInRange,
+  validateEnumValue,
   validateFifoAwareName,
   validateIntegerInRange,
 } from './private/validation';
@@ -48,7 +59,9 @@ export interface WorkQueueProps {
   readonly fifo?: boolean;
 
   /**
-   * Use a SHA-256 hash of the body as the deduplication id. FIFO queues only.
+   * Use a SHA-256 hash of the body as the deduplication id. FIFO queues only; `false` on a
+   * standard queue is accepted and left out of the template, since CloudFormation refuses the
+   * property on a standard queue whatever its value.
    *
    * @default false
    */
@@ -64,7 +77,10 @@ export interface WorkQueueProps {
 
   /**
    * The name of the queue. A FIFO queue's name must end in `.fifo`. The dead-letter
-   * queue is named after it with `-dlq` (before any `.fifo` suffix).
+   * queue is named after it with `-dlq` (before any `.fifo` suffix, the name cut to fit
+   * SQS's 80 characters). Queue names are unique per account and Region: a name this app
+   * already gives to another queue (or to another queue's dead-letter queue, after the cut)
+   * in the same environment is refused at synth.
    *
    * @default - a name derived from the stack name and the construct path
    */
@@ -105,6 +121,8 @@ export interface WorkQueueProps {
 
   /**
    * How long every new message stays invisible after it is sent (0 seconds to 15 minutes).
+   * Must be shorter than `retentionPeriod`, or every message would be deleted before anyone
+   * could receive it.
    *
    * @default Duration.seconds(0)
    */
@@ -150,7 +168,8 @@ export interface WorkQueueProps {
 
   /**
    * Alarm when the oldest message in the queue is older than this (1 minute to 14 days),
-   * a sign that consumers are stuck or too few.
+   * a sign that consumers are stuck or too few. Must be shorter than `retentionPeriod`: SQS
+   * deletes a message at that age, so an older one never exists and the alarm could never fire.
    *
    * @default - no alarm on the age of messages in the queue itself
    */
@@ -219,13 +238,27 @@ export class WorkQueue extends sqs.QueueBase {
   constructor(scope: Construct, id: string, props: WorkQueueProps = {}) {
     super(scope, id);
 
+    validateTypes(this, props);
     const fifo = resolveFifo(props.fifo, props.queueName);
     validateProps(this, props, fifo);
     const removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'SQS queues and KMS keys');
     const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? Duration.days(14);
+    validateAgainstRetention(this, props, retentionPeriod);
     const names = this.queueNames(props.queueName, fifo);
     this.visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
+    // aws-cdk-lib converts every Duration to seconds and cannot convert a deploy-time `Duration.hours(x)`.
+    const seconds = (prop: string, duration: Duration) => durationInSeconds(this, prop, duration);
+    const queueSettings = {
+      retentionPeriod: seconds('retentionPeriod', retentionPeriod),
+      deadLetterRetentionPeriod: seconds('deadLetterRetentionPeriod', deadLetterRetentionPeriod),
+      visibilityTimeout: seconds('visibilityTimeout', this.visibilityTimeout),
+      deliveryDelay: seconds('deliveryDelay', props.deliveryDelay ?? Duration.seconds(0)),
+      receiveMessageWaitTime: seconds('receiveMessageWaitTime', props.receiveMessageWaitTime ?? Duration.seconds(20)),
+      oldestMessageAge:
+        props.oldestMessageAgeAlarmThreshold &&
+        seconds('oldestMessageAgeAlarmThreshold', props.oldestMessageAgeAlarmThreshold),
+    };
 
     this.encryptionKey = this.resolveEncryptionKey(props, removalPolicy);
     const encryption = this.encryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED;
@@ -233,7 +266,7 @@ export class WorkQueue extends sqs.QueueBase {
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       queueName: names.deadLetterQueueName,
       fifo: fifo || undefined,
-      retentionPeriod: deadLetterRetentionPeriod,
+      retentionPeriod: queueSettings.deadLetterRetentionPeriod,
       // Whatever the source accepts must fit here.
       maxMessageSizeBytes: 1_048_576,
       receiveMessageWaitTime: Duration.seconds(20),
@@ -251,16 +284,21 @@ export class WorkQueue extends sqs.QueueBase {
     };
     acknowledge(this.deadLetterQueue, ACKNOWLEDGMENTS.deadLetterQueueWithoutDeadLetterQueue);
 
+    // aws-cdk-lib checks that a FIFO queue's name ends in ".fifo" even when the name is a token, whose value only
+    // the deployment knows: such a name goes on the CloudFormation resource directly, below.
+    const tokenFifoName = fifo && Token.isUnresolved(names.queueName);
     this.queue = new sqs.Queue(this, 'Queue', {
-      queueName: names.queueName,
+      queueName: tokenFifoName ? undefined : names.queueName,
       fifo: fifo || undefined,
-      contentBasedDeduplication: props.contentBasedDeduplication,
-      deduplicationScope: props.highThroughputFifo ? sqs.DeduplicationScope.MESSAGE_GROUP : undefined,
-      fifoThroughputLimit: props.highThroughputFifo ? sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID : undefined,
-      retentionPeriod,
-      visibilityTimeout: this.visibilityTimeout,
-      deliveryDelay: props.deliveryDelay ?? Duration.seconds(0),
-      receiveMessageWaitTime: props.receiveMessageWaitTime ?? Duration.seconds(20),
+      // CloudFormation rejects ContentBasedDeduplication on a standard queue even when it is false
+      // (AWS::SQS::Queue, "ContentBasedDeduplication": FIFO queues only): on a standard queue, leave it out.
+      contentBasedDeduplication: fifo ? props.contentBasedDeduplication : undefined,
+      deduplicationScope: fifo && props.highThroughputFifo ? sqs.DeduplicationScope.MESSAGE_GROUP : undefined,
+      fifoThroughputLimit: fifo && props.highThroughputFifo ? sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID : undefined,
+      retentionPeriod: queueSettings.retentionPeriod,
+      visibilityTimeout: queueSettings.visibilityTimeout,
+      deliveryDelay: queueSettings.deliveryDelay,
+      receiveMessageWaitTime: queueSettings.receiveMessageWaitTime,
       maxMessageSizeBytes: props.maxMessageSizeBytes ?? 1_048_576,
       encryption,
       encryptionMasterKey: this.encryptionKey,
@@ -268,6 +306,9 @@ export class WorkQueue extends sqs.QueueBase {
       removalPolicy,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
+    if (tokenFifoName) {
+      (this.queue.node.defaultChild as sqs.CfnQueue).queueName = names.queueName;
+    }
 
     this.queueArn = this.queue.queueArn;
     this.queueUrl = this.queue.queueUrl;
@@ -308,15 +349,16 @@ export class WorkQueue extends sqs.QueueBase {
       });
     }
 
-    if (props.oldestMessageAgeAlarmThreshold) {
+    if (props.oldestMessageAgeAlarmThreshold && queueSettings.oldestMessageAge) {
+      const threshold = props.oldestMessageAgeAlarmThreshold;
       this.oldestMessageAgeAlarm = notifyingAlarm(this, 'OldestMessageAgeAlarm', {
         alarmTopic,
-        description: `The oldest message of ${this.node.path} waits longer than ${props.oldestMessageAgeAlarmThreshold.toHumanString()}: consumers are stuck or too few.`,
+        description: `The oldest message of ${this.node.path} waits longer than ${threshold.isUnresolved() ? 'its alarm threshold' : threshold.toHumanString()}: consumers are stuck or too few.`,
         metric: this.metricApproximateAgeOfOldestMessage({
           statistic: cloudwatch.Stats.MAXIMUM,
           period: Duration.minutes(5),
         }),
-        threshold: props.oldestMessageAgeAlarmThreshold.toSeconds(),
+        threshold: queueSettings.oldestMessageAge.toSeconds(),
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       });
     }
@@ -333,14 +375,28 @@ export class WorkQueue extends sqs.QueueBase {
    * Adds a statement to the source queue's resource policy.
    */
   public addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    if (!(statement instanceof iam.PolicyStatement)) {
+      throw invalidProp(
+        this,
+        methodArgument('addToResourcePolicy', 'statement'),
+        'must be an iam.PolicyStatement',
+        statement,
+      );
+    }
     return this.queue.addToResourcePolicy(statement);
   }
 
   /**
    * Lets the grantee send messages to the queue (and encrypt them with its key).
+   *
+   * A principal that takes no identity policy (a service or account principal) is granted in the
+   * queue's policy and, for a key this app created, in the key's policy. When the key is imported,
+   * its policy is not this app's to change: the key statement is then in the returned grant's
+   * `resourceStatements` and in a warning, for the key's owner to add.
    */
   public grantSendMessages(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnQueue(
+      'grantSendMessages',
       grantee,
       this.queue,
       ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
@@ -350,9 +406,11 @@ export class WorkQueue extends sqs.QueueBase {
 
   /**
    * Lets the grantee receive, delete and change the visibility of messages (and decrypt them).
+   * A principal without an identity policy is granted as `grantSendMessages` describes.
    */
   public grantConsumeMessages(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnQueue(
+      'grantConsumeMessages',
       grantee,
       this.queue,
       [
@@ -370,15 +428,23 @@ export class WorkQueue extends sqs.QueueBase {
    * Lets the grantee purge the source queue.
    */
   public grantPurge(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnQueue(grantee, this.queue, ['sqs:PurgeQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], []);
+    return this.grantOnQueue(
+      'grantPurge',
+      grantee,
+      this.queue,
+      ['sqs:PurgeQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      [],
+    );
   }
 
   /**
    * Lets the grantee move messages from the dead-letter queue back to the source
    * queue with `StartMessageMoveTask` (and list or cancel such tasks).
+   * A principal without an identity policy is granted as `grantSendMessages` describes.
    */
   public grantRedrive(grantee: iam.IGrantable): iam.Grant {
     const fromDeadLetterQueue = this.grantOnQueue(
+      'grantRedrive',
       grantee,
       this.deadLetterQueue,
       [
@@ -391,14 +457,34 @@ export class WorkQueue extends sqs.QueueBase {
       ],
       ['kms:Decrypt'],
     );
-    const toSource = this.grantOnQueue(grantee, this.queue, ['sqs:SendMessage'], ['kms:GenerateDataKey']);
+    const toSource = this.grantOnQueue(
+      'grantRedrive',
+      grantee,
+      this.queue,
+      ['sqs:SendMessage'],
+      ['kms:GenerateDataKey'],
+    );
     return fromDeadLetterQueue.combine(toSource);
   }
 
   /**
-   * Applies the removal policy to both queues and to a key created for them.
+   * Applies the removal policy to both queues and to a key created for them: `RETAIN`, `DESTROY` or
+   * `RETAIN_ON_UPDATE_OR_DELETE` (CloudFormation cannot snapshot queues or keys).
    */
   public applyRemovalPolicy(policy: RemovalPolicy): void {
+    if (policy === RemovalPolicy.SNAPSHOT) {
+      throw invalidProp(
+        this,
+        methodArgument('applyRemovalPolicy', 'policy'),
+        'must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: CloudFormation cannot snapshot SQS queues and KMS keys',
+        new Shown('RemovalPolicy.SNAPSHOT'),
+      );
+    }
+    validateEnumValue(this, methodArgument('applyRemovalPolicy', 'policy'), policy, 'RemovalPolicy', {
+      RETAIN: RemovalPolicy.RETAIN,
+      DESTROY: RemovalPolicy.DESTROY,
+      RETAIN_ON_UPDATE_OR_DELETE: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
     this.queue.applyRemovalPolicy(policy);
     this.deadLetterQueue.applyRemovalPolicy(policy);
     if (this.encryptionKey instanceof kms.Key && this.encryptionKey.node.scope === this) {
@@ -406,50 +492,163 @@ export class WorkQueue extends sqs.QueueBase {
     }
   }
 
+  // The source queue's metrics, with their options checked here: aws-cdk-lib's own errors for a bad
+  // period name neither this construct nor the method.
+
+  /** Approximate age of the oldest message in the source queue. */
+  public metricApproximateAgeOfOldestMessage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricApproximateAgeOfOldestMessage(this.metricOptions('metricApproximateAgeOfOldestMessage', props));
+  }
+
+  /** Delayed messages in the source queue. */
+  public metricApproximateNumberOfMessagesDelayed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricApproximateNumberOfMessagesDelayed(
+      this.metricOptions('metricApproximateNumberOfMessagesDelayed', props),
+    );
+  }
+
+  /** Messages in flight (received, not yet deleted) in the source queue. */
+  public metricApproximateNumberOfMessagesNotVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricApproximateNumberOfMessagesNotVisible(
+      this.metricOptions('metricApproximateNumberOfMessagesNotVisible', props),
+    );
+  }
+
+  /** Visible messages in the source queue. */
+  public metricApproximateNumberOfMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricApproximateNumberOfMessagesVisible(
+      this.metricOptions('metricApproximateNumberOfMessagesVisible', props),
+    );
+  }
+
+  /** Receive calls of the source queue that returned no message. */
+  public metricNumberOfEmptyReceives(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricNumberOfEmptyReceives(this.metricOptions('metricNumberOfEmptyReceives', props));
+  }
+
+  /** Messages deleted from the source queue. */
+  public metricNumberOfMessagesDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricNumberOfMessagesDeleted(this.metricOptions('metricNumberOfMessagesDeleted', props));
+  }
+
+  /** Messages received from the source queue. */
+  public metricNumberOfMessagesReceived(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricNumberOfMessagesReceived(this.metricOptions('metricNumberOfMessagesReceived', props));
+  }
+
+  /** Messages sent to the source queue. */
+  public metricNumberOfMessagesSent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricNumberOfMessagesSent(this.metricOptions('metricNumberOfMessagesSent', props));
+  }
+
+  /** Size of the messages sent to the source queue. */
+  public metricSentMessageSize(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metricSentMessageSize(this.metricOptions('metricSentMessageSize', props));
+  }
+
+  /** Any metric of the source queue, by its name in the `AWS/SQS` namespace. */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return super.metric(metricName, this.metricOptions('metric', props));
+  }
+
   /** Visible messages in the dead-letter queue. */
   public metricDeadLetterQueueApproximateNumberOfMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(
+      this.metricOptions('metricDeadLetterQueueApproximateNumberOfMessagesVisible', props),
+    );
   }
 
   /** Messages in flight (received, not yet deleted) in the dead-letter queue. */
   public metricDeadLetterQueueApproximateNumberOfMessagesNotVisible(
     props?: cloudwatch.MetricOptions,
   ): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible(props);
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible(
+      this.metricOptions('metricDeadLetterQueueApproximateNumberOfMessagesNotVisible', props),
+    );
   }
 
   /** Delayed messages in the dead-letter queue. */
   public metricDeadLetterQueueApproximateNumberOfMessagesDelayed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesDelayed(props);
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesDelayed(
+      this.metricOptions('metricDeadLetterQueueApproximateNumberOfMessagesDelayed', props),
+    );
   }
 
   /** Age of the oldest message in the dead-letter queue. */
   public metricDeadLetterQueueApproximateAgeOfOldestMessage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateAgeOfOldestMessage(props);
+    return this.deadLetterQueue.metricApproximateAgeOfOldestMessage(
+      this.metricOptions('metricDeadLetterQueueApproximateAgeOfOldestMessage', props),
+    );
   }
 
-  private grantOnQueue(grantee: iam.IGrantable, queue: sqs.Queue, actions: string[], keyActions: string[]): iam.Grant {
-    return grantWithKey({
-      grantee,
-      actions,
-      resourceArns: [queue.queueArn],
-      resource: queue,
-      key: this.encryptionKey,
-      keyActions,
-    });
+  private metricOptions(
+    method: string,
+    props: cloudwatch.MetricOptions | undefined,
+  ): cloudwatch.MetricOptions | undefined {
+    validateMetricOptions(this, method, props, cloudwatch.Unit);
+    return props;
+  }
+
+  private grantOnQueue(
+    method: string,
+    grantee: iam.IGrantable,
+    queue: sqs.Queue,
+    actions: string[],
+    keyActions: string[],
+  ): iam.Grant {
+    if (typeof grantee !== 'object' || grantee === null || !('grantPrincipal' in grantee)) {
+      throw invalidProp(
+        this,
+        methodArgument(method, 'grantee'),
+        'must be an iam.IGrantable (a role, user, group or principal)',
+        grantee,
+      );
+    }
+    const onQueue = grantWithKey({ grantee, actions, resourceArns: [queue.queueArn], resource: queue, keyActions: [] });
+    const key = this.encryptionKey;
+    if (key === undefined || keyActions.length === 0) {
+      return onQueue;
+    }
+    const onKey = key.grant(grantee, ...keyActions);
+    if (onKey.principalStatements.length === 0 && !keyPolicyIsManagedHere(key)) {
+      // aws-cdk-lib's Grant holds the key statement as a resource statement, but an imported key's policy
+      // cannot be changed: without a word the grantee would be allowed on the queue and denied by KMS.
+      Annotations.of(this).addWarningV2(
+        'cdk-decoupling-patterns:grantKeyPolicyNotManaged',
+        `${method}: the grantee takes no identity policy and the queues' key is not managed by this app, so its ` +
+          `owner must add this statement to the key policy (it is also in the grant's resourceStatements): ` +
+          JSON.stringify(
+            Stack.of(this).resolve(onKey.resourceStatements.map((statement) => statement.toStatementJson())),
+          ),
+      );
+    }
+    return onQueue.combine(onKey);
   }
 
   private queueNames(queueName: string | undefined, fifo: boolean): { queueName: string; deadLetterQueueName: string } {
     const suffix = fifo ? FIFO_SUFFIX : '';
     const baseRoom = SQS_NAME_MAX_LENGTH - suffix.length - DEAD_LETTER_SUFFIX.length;
+    let names: { queueName: string; deadLetterQueueName: string };
     if (queueName !== undefined && Token.isUnresolved(queueName)) {
-      return { queueName, deadLetterQueueName: generatePhysicalName(this, baseRoom) + DEAD_LETTER_SUFFIX + suffix };
+      names = { queueName, deadLetterQueueName: generatePhysicalName(this, baseRoom) + DEAD_LETTER_SUFFIX + suffix };
+    } else {
+      const base = queueName !== undefined ? withoutFifoSuffix(queueName) : generatePhysicalName(this, baseRoom);
+      names = {
+        queueName: base + suffix,
+        deadLetterQueueName: base.slice(0, baseRoom) + DEAD_LETTER_SUFFIX + suffix,
+      };
     }
-    const base = queueName !== undefined ? withoutFifoSuffix(queueName) : generatePhysicalName(this, baseRoom);
-    return {
-      queueName: base + suffix,
-      deadLetterQueueName: base.slice(0, baseRoom) + DEAD_LETTER_SUFFIX + suffix,
-    };
+    // Queue names are unique per account and Region (CreateQueue returns QueueAlreadyExists, or reuses a queue
+    // whose attributes match): claim both final names, after the cut, so that two queues, or a queue and another's
+    // dead-letter queue, never get one name.
+    claimPhysicalName(this, { kind: 'SQS queue', name: names.queueName, prop: 'queueName' });
+    claimPhysicalName(this, {
+      kind: 'SQS queue',
+      name: names.deadLetterQueueName,
+      prop: 'queueName',
+      what: 'its dead-letter queue',
+    });
+    return names;
   }
 
   private resolveEncryptionKey(props: WorkQueueProps, removalPolicy: RemovalPolicy): kms.IKey | undefined {
@@ -497,6 +696,34 @@ export class WorkQueue extends sqs.QueueBase {
   }
 }
 
+/**
+ * Whether this app can add statements to the key's policy: a key created in it (an imported key has none).
+ * `kms.Key.fromCfnKey` keys have a policy too, hence the check on the policy rather than on the class.
+ */
+function keyPolicyIsManagedHere(key: kms.IKey): boolean {
+  return (key as unknown as { readonly policy?: iam.PolicyDocument }).policy !== undefined;
+}
+
+/**
+ * What TypeScript's types would have caught: booleans, the encryption enum and the interfaces a JavaScript or
+ * jsii caller can get wrong. Checked first, since the other checks read these.
+ */
+function validateTypes(scope: Construct, props: WorkQueueProps): void {
+  validateBoolean(scope, 'fifo', props.fifo);
+  validateBoolean(scope, 'contentBasedDeduplication', props.contentBasedDeduplication);
+  validateBoolean(scope, 'highThroughputFifo', props.highThroughputFifo);
+  validateEnumValue(scope, 'encryption', props.encryption, 'WorkQueueEncryption', WorkQueueEncryption);
+  validateInterface(scope, 'encryptionKey', props.encryptionKey, 'a kms.IKey', 'keyArn');
+  validateInterface(scope, 'alarmTopic', props.alarmTopic, 'an sns.ITopic', 'topicArn');
+}
+
+/**
+ * The SQS limits (Amazon SQS Developer Guide, "Amazon SQS message quotas"; CreateQueue API reference,
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html):
+ * MessageRetentionPeriod 60 to 1,209,600 seconds, VisibilityTimeout 0 to 43,200, DelaySeconds 0 to 900,
+ * ReceiveMessageWaitTimeSeconds 0 to 20, MaximumMessageSize 1,024 to 1,048,576 bytes, and a redrive
+ * policy's maxReceiveCount 1 to 1,000.
+ */
 function validateProps(scope: Construct, props: WorkQueueProps, fifo: boolean): void {
   validateIntegerInRange(scope, 'maxReceiveCount', props.maxReceiveCount, 1, 1000);
   validateDurationInRange(scope, 'retentionPeriod', props.retentionPeriod, Duration.seconds(60), Duration.days(14));
@@ -527,11 +754,43 @@ function validateProps(scope: Construct, props: WorkQueueProps, fifo: boolean): 
 
   if (!fifo) {
     if (props.contentBasedDeduplication) {
-      throw invalidProp(scope, 'contentBasedDeduplication', 'can only be true on a FIFO queue (fifo: true)', true);
+      throw invalidProp(scope, 'contentBasedDeduplication', 'may be true only on a FIFO queue (fifo: true)', true);
     }
     if (props.highThroughputFifo) {
-      throw invalidProp(scope, 'highThroughputFifo', 'can only be true on a FIFO queue (fifo: true)', true);
+      throw invalidProp(scope, 'highThroughputFifo', 'may be true only on a FIFO queue (fifo: true)', true);
     }
   }
   validateFifoAwareName(scope, 'queueName', props.queueName, { fifo, noun: 'queue', maxLength: SQS_NAME_MAX_LENGTH });
+}
+
+/**
+ * Settings that the queue's retention makes pointless, when both are known at synth. SQS deletes a message
+ * once it has been in the queue for the retention period, counted from when it was sent (Amazon SQS Developer
+ * Guide, "Amazon SQS message lifecycle"):
+ * - an age alarm at or beyond the retention could never fire: no message ever gets that old;
+ * - a delivery delay at or beyond it would delete every message before anyone could receive it.
+ */
+function validateAgainstRetention(scope: Construct, props: WorkQueueProps, retentionPeriod: Duration): void {
+  if (retentionPeriod.isUnresolved()) {
+    return;
+  }
+  const retention = durationMillis(retentionPeriod);
+  const threshold = props.oldestMessageAgeAlarmThreshold;
+  if (threshold !== undefined && !threshold.isUnresolved() && durationMillis(threshold) >= retention) {
+    throw invalidProp(
+      scope,
+      'oldestMessageAgeAlarmThreshold',
+      `must be shorter than retentionPeriod (${retentionPeriod.toHumanString()}): SQS deletes a message at that age, so the alarm could never fire`,
+      threshold,
+    );
+  }
+  const delay = props.deliveryDelay;
+  if (delay !== undefined && !delay.isUnresolved() && durationMillis(delay) > 0 && durationMillis(delay) >= retention) {
+    throw invalidProp(
+      scope,
+      'deliveryDelay',
+      `must be shorter than retentionPeriod (${retentionPeriod.toHumanString()}): every message would be deleted before it could be received`,
+      delay,
+    );
+  }
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy, Token } from 'aws-cdk-lib';
 import { BacklogCapacityModel } from '../src/backlog-capacity-model';
 
 // AWS's worked example, EC2 Auto Scaling User Guide, "Scaling policy based on Amazon SQS"
@@ -72,7 +72,9 @@ describe('BacklogCapacityModel.drainTime', () => {
   });
 
   test('needs at least one instance', () => {
-    expect(() => BacklogCapacityModel.drainTime(10, 0, Duration.seconds(1))).toThrow(/instances must be above 0/);
+    expect(() => BacklogCapacityModel.drainTime(10, 0, Duration.seconds(1))).toThrow(
+      /^\[BacklogCapacityModel\] drainTime instances must be a whole number between 1 and 2,147,483,647, got 0$/,
+    );
   });
 });
 
@@ -132,12 +134,20 @@ describe('BacklogCapacityModel.simulate', () => {
   });
 
   test.each([
-    ['minutes 0', { minutes: 0 }, /minutes must be an integer between 1 and 10,080, got 0/],
-    ['a negative backlog', { initialBacklog: -1 }, /initialBacklog must be at least 0, got -1/],
+    [
+      'minutes 0',
+      { minutes: 0 },
+      /^\[BacklogCapacityModel\] simulate minutes must be a whole number between 1 and 10,080, got 0$/,
+    ],
+    [
+      'a negative backlog',
+      { initialBacklog: -1 },
+      /^\[BacklogCapacityModel\] simulate initialBacklog must be a whole number between 0 and 9,007,199,254,740,991, got -1$/,
+    ],
     [
       'no processing time',
       { processingTimePerMessage: Duration.seconds(0) },
-      /processingTimePerMessage must be longer than 0/,
+      /^\[BacklogCapacityModel\] simulate processingTimePerMessage must be between 1 millisecond and 12 hours, got 0 seconds$/,
     ],
   ])('rejects %s', (_name, override, message) => {
     expect(() =>
@@ -151,29 +161,179 @@ describe('BacklogCapacityModel rejects a policy that cannot exist', () => {
     [
       'a target of 0',
       { backlogPerInstanceTarget: 0 },
-      /backlogPerInstanceTarget must be a finite number above 0, got 0/,
+      /^\[BacklogCapacityModel\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got 0$/,
     ],
     [
       'an infinite target',
       { backlogPerInstanceTarget: Infinity },
-      /backlogPerInstanceTarget must be a finite number above 0, got Infinity/,
+      /^\[BacklogCapacityModel\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got Infinity$/,
+    ],
+    [
+      'a NaN target',
+      { backlogPerInstanceTarget: NaN },
+      /^\[BacklogCapacityModel\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got NaN$/,
     ],
     [
       'a negative minimum',
       { backlogPerInstanceTarget: 1, minCapacity: -1 },
-      /minCapacity must be an integer of at least 0/,
+      /^\[BacklogCapacityModel\] minCapacity must be a whole number between 0 and 2,147,483,646, got -1$/,
     ],
-    ['a maximum of 0', { backlogPerInstanceTarget: 1, maxCapacity: 0 }, /maxCapacity must be an integer of at least 1/],
+    [
+      'a fractional minimum',
+      { backlogPerInstanceTarget: 1, minCapacity: 1.5 },
+      /^\[BacklogCapacityModel\] minCapacity must be a whole number between 0 and 2,147,483,646, got 1.5$/,
+    ],
+    [
+      'a maximum of 0',
+      { backlogPerInstanceTarget: 1, maxCapacity: 0 },
+      /^\[BacklogCapacityModel\] maxCapacity must be a whole number between 1 and 2,147,483,647, got 0$/,
+    ],
     [
       'a maximum below the minimum',
       { backlogPerInstanceTarget: 1, minCapacity: 5, maxCapacity: 4 },
-      /maxCapacity must be .* at least minCapacity \(5\), got 4/,
+      /^\[BacklogCapacityModel\] maxCapacity must be greater than minCapacity \(5\): scaling policies act only between the two, got 4$/,
+    ],
+    [
+      'a maximum equal to the minimum (target tracking could never act)',
+      { backlogPerInstanceTarget: 1, minCapacity: 5, maxCapacity: 5 },
+      /^\[BacklogCapacityModel\] maxCapacity must be greater than minCapacity \(5\): scaling policies act only between the two, got 5$/,
+    ],
+    [
+      'a minimum above the default maximum',
+      { backlogPerInstanceTarget: 1, minCapacity: 11 },
+      /^\[BacklogCapacityModel\] minCapacity must be less than maxCapacity \(10\): scaling policies act only between the two, got 11$/,
+    ],
+    [
+      'a deploy-time target',
+      { backlogPerInstanceTarget: Token.asNumber(Lazy.number({ produce: () => 5 })) },
+      /^\[BacklogCapacityModel\] backlogPerInstanceTarget must be known at synth \(the model computes with it\), got a deploy-time value$/,
     ],
   ])('%s', (_name, props, message) => {
     expect(() => new BacklogCapacityModel(props)).toThrow(message);
   });
 
-  test('targetFromLatency returns a non-finite target for zero processing time, for the caller to reject', () => {
-    expect(BacklogCapacityModel.targetFromLatency(Duration.seconds(10), Duration.seconds(0))).toBe(Infinity);
+  test('targetFromLatency refuses zero processing time instead of returning Infinity', () => {
+    expect(() => BacklogCapacityModel.targetFromLatency(Duration.seconds(10), Duration.seconds(0))).toThrow(
+      /^\[BacklogCapacityModel\] targetFromLatency processingTimePerMessage must be between 1 millisecond and 12 hours, got 0 seconds$/,
+    );
+  });
+
+  test.each([
+    [
+      'a NaN latency',
+      Duration.seconds(NaN),
+      Duration.seconds(1),
+      /targetFromLatency acceptableLatency must be between 1 millisecond and 14 days, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'an infinite latency',
+      Duration.seconds(Infinity),
+      Duration.seconds(1),
+      /targetFromLatency acceptableLatency must be between 1 millisecond and 14 days, got Duration.seconds\(Infinity\)$/,
+    ],
+    [
+      'a latency beyond SQS retention',
+      Duration.days(15),
+      Duration.seconds(1),
+      /targetFromLatency acceptableLatency must be between 1 millisecond and 14 days, got 15 days$/,
+    ],
+    [
+      'a processing time beyond the longest visibility timeout',
+      Duration.seconds(10),
+      Duration.hours(13),
+      /targetFromLatency processingTimePerMessage must be between 1 millisecond and 12 hours, got 13 hours$/,
+    ],
+    [
+      'a deploy-time latency',
+      Duration.hours(Lazy.number({ produce: () => 1 })),
+      Duration.seconds(1),
+      /targetFromLatency acceptableLatency must be known at synth \(the model computes with it\), got a deploy-time Duration \(Duration.hours\(…\)\)$/,
+    ],
+    [
+      'a latency that is not a Duration',
+      10 as unknown as Duration,
+      Duration.seconds(1),
+      /targetFromLatency acceptableLatency must be a Duration between 1 millisecond and 14 days, got 10$/,
+    ],
+  ])('targetFromLatency refuses %s', (_name, latency, processing, message) => {
+    expect(() => BacklogCapacityModel.targetFromLatency(latency, processing)).toThrow(message);
+  });
+});
+
+describe('BacklogCapacityModel methods refuse what no group or queue could have (no NaN, no negative depth, no crash)', () => {
+  const model = new BacklogCapacityModel({ backlogPerInstanceTarget: 10, maxCapacity: 20 });
+  const simulation = { initialBacklog: 10, processingTimePerMessage: Duration.seconds(1), minutes: 5 };
+
+  test.each([
+    [
+      'desiredCapacity with NaN messages',
+      () => model.desiredCapacity(NaN, 1),
+      /^\[BacklogCapacityModel\] desiredCapacity visibleMessages must be a whole number between 0 and 9,007,199,254,740,991, got NaN$/,
+    ],
+    [
+      'desiredCapacity with negative messages',
+      () => model.desiredCapacity(-5, 1),
+      /^\[BacklogCapacityModel\] desiredCapacity visibleMessages must be a whole number between 0 and 9,007,199,254,740,991, got -5$/,
+    ],
+    [
+      'desiredCapacity with a fractional instance count',
+      () => model.desiredCapacity(10, 1.5),
+      /^\[BacklogCapacityModel\] desiredCapacity inServiceInstances must be a whole number between 0 and 2,147,483,647, got 1.5$/,
+    ],
+    [
+      'backlogPerInstance with Infinity',
+      () => model.backlogPerInstance(Infinity, 1),
+      /^\[BacklogCapacityModel\] backlogPerInstance visibleMessages must be a whole number between 0 and 9,007,199,254,740,991, got Infinity$/,
+    ],
+    [
+      'drainTime with NaN messages',
+      () => BacklogCapacityModel.drainTime(NaN, 1, Duration.seconds(1)),
+      /^\[BacklogCapacityModel\] drainTime visibleMessages must be a whole number between 0 and 9,007,199,254,740,991, got NaN$/,
+    ],
+    [
+      'drainTime with a NaN processing time',
+      () => BacklogCapacityModel.drainTime(1, 1, Duration.seconds(NaN)),
+      /^\[BacklogCapacityModel\] drainTime processingTimePerMessage must be between 1 millisecond and 12 hours, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'simulate with a fractional initial instance count (used to crash on new Array)',
+      () => model.simulate({ ...simulation, initialInServiceInstances: 1.5 }),
+      /^\[BacklogCapacityModel\] simulate initialInServiceInstances must be a whole number between 0 and 2,147,483,647, got 1.5$/,
+    ],
+    [
+      'simulate with negative arrivals (used to make negative depths)',
+      () => model.simulate({ ...simulation, arrivalsPerMinute: [0, -20] }),
+      /^\[BacklogCapacityModel\] simulate arrivalsPerMinute\[1\] must be a whole number between 0 and 9,007,199,254,740,991, got -20$/,
+    ],
+    [
+      'simulate with NaN arrivals',
+      () => model.simulate({ ...simulation, arrivalsPerMinute: [NaN] }),
+      /^\[BacklogCapacityModel\] simulate arrivalsPerMinute\[0\] must be a whole number between 0 and 9,007,199,254,740,991, got NaN$/,
+    ],
+    [
+      'simulate with a NaN warm-up (instances used to never arrive)',
+      () => model.simulate({ ...simulation, instanceWarmup: Duration.seconds(NaN) }),
+      /^\[BacklogCapacityModel\] simulate instanceWarmup must be between 0 seconds and 1 hour, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'simulate with fractional minutes',
+      () => model.simulate({ ...simulation, minutes: 2.5 }),
+      /^\[BacklogCapacityModel\] simulate minutes must be a whole number between 1 and 10,080, got 2.5$/,
+    ],
+  ])('%s', (_name, call, message) => {
+    expect(call).toThrow(message);
+  });
+
+  test('a group of two billion instances simulates without allocating one entry per instance', () => {
+    const huge = new BacklogCapacityModel({ backlogPerInstanceTarget: 1, maxCapacity: 2_000_000_000 });
+    const steps = huge.simulate({
+      initialBacklog: 2_000_000_000,
+      processingTimePerMessage: Duration.minutes(1),
+      minutes: 15,
+      initialInServiceInstances: 1,
+    });
+    // After 3 minutes above the target it asks for ceil(1,999,999,998 ÷ 1); they come into service at minute 7.
+    expect(steps[7].inServiceInstances).toBe(1_999_999_998);
+    expect(steps.every((step) => step.visibleMessages >= 0 && Number.isFinite(step.visibleMessages))).toBe(true);
   });
 });

@@ -1,10 +1,11 @@
-import { Duration, Lazy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Lazy, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { logicalId, strictApp, strictStack } from '../harness/app';
+import { ENV_MATRIX, logicalId, strictApp, strictStack } from '../harness/app';
+import { SKIP_CFN_LINT_CONTEXT } from '../harness/cfn-lint';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { QueueProcessingFleet, QueueProcessingFleetProps } from '../src/queue-processing-fleet';
 import { StackAlarmTopic } from '../src/stack-alarm-topic';
@@ -547,10 +548,9 @@ describe('QueueProcessingFleet props', () => {
     Template.fromStack(stack).resourceCountIs('AWS::KMS::Key', 0);
   });
 
-  test('user data that is not a shell script fails at synth', () => {
-    const { stack } = fleetStack({ userData: ec2.UserData.custom('#cloud-config\npackages: [ffmpeg]') });
-    expect(() => Template.fromStack(stack)).toThrow(
-      /\[Stack\/Fleet\] userData must be a Linux shell script starting with "#!" \(ec2\.UserData\.forLinux\(\)\), got "#cloud-config"/,
+  test('user data that is not a shell script is refused when the fleet is created', () => {
+    expect(() => fleetStack({ userData: ec2.UserData.custom('#cloud-config\npackages: [ffmpeg]') })).toThrow(
+      /^\[Stack\/Fleet\] userData must be a Linux shell script starting with "#!" \(ec2\.UserData\.forLinux\(\)\), got "#cloud-config"$/,
     );
   });
 
@@ -573,104 +573,221 @@ describe('QueueProcessingFleet rejects bad input at synth', () => {
     [
       'minCapacity above maxCapacity',
       () => ({ minCapacity: 5, maxCapacity: 4 }),
-      /\[Stack\/Fleet\] minCapacity must not be greater than maxCapacity \(4\), got 5/,
+      /^\[Stack\/Fleet\] minCapacity must be less than maxCapacity \(4\): scaling policies change the capacity only between the two, got 5$/,
     ],
     [
       'minCapacity above the default maxCapacity',
       () => ({ minCapacity: 11 }),
-      /minCapacity must not be greater than maxCapacity \(10\), got 11/,
+      /^\[Stack\/Fleet\] minCapacity must be less than maxCapacity \(10\): scaling policies change the capacity only between the two, got 11$/,
+    ],
+    [
+      'minCapacity equal to maxCapacity (target tracking could never act)',
+      () => ({ minCapacity: 4, maxCapacity: 4 }),
+      /^\[Stack\/Fleet\] minCapacity must be less than maxCapacity \(4\): scaling policies change the capacity only between the two, got 4$/,
     ],
     [
       'a negative minCapacity',
       () => ({ minCapacity: -1 }),
-      /\[Stack\/Fleet\] minCapacity must be an integer of at least 0, got -1/,
+      /^\[Stack\/Fleet\] minCapacity must be an integer between 0 and 2,147,483,646, got -1$/,
     ],
-    ['a fractional minCapacity', () => ({ minCapacity: 1.5 }), /minCapacity must be an integer of at least 0, got 1.5/],
+    [
+      'a fractional minCapacity',
+      () => ({ minCapacity: 1.5 }),
+      /^\[Stack\/Fleet\] minCapacity must be an integer between 0 and 2,147,483,646, got 1.5$/,
+    ],
     [
       'maxCapacity 0',
       () => ({ maxCapacity: 0 }),
-      /\[Stack\/Fleet\] maxCapacity must be an integer of at least 1, got 0/,
+      /^\[Stack\/Fleet\] maxCapacity must be an integer between 1 and 2,147,483,647, got 0$/,
     ],
-    ['a negative maxCapacity', () => ({ maxCapacity: -3 }), /maxCapacity must be an integer of at least 1, got -3/],
+    [
+      'a negative maxCapacity',
+      () => ({ maxCapacity: -3 }),
+      /^\[Stack\/Fleet\] maxCapacity must be an integer between 1 and 2,147,483,647, got -3$/,
+    ],
+    [
+      'a NaN maxCapacity',
+      () => ({ maxCapacity: NaN }),
+      /^\[Stack\/Fleet\] maxCapacity must be an integer between 1 and 2,147,483,647, got NaN$/,
+    ],
+    [
+      'a maxCapacity beyond the API Integer (it would reach the template as "1e+21")',
+      () => ({ maxCapacity: 1e21 }),
+      /^\[Stack\/Fleet\] maxCapacity must be an integer between 1 and 2,147,483,647, got 1e\+21$/,
+    ],
     [
       'both scaling targets',
       () => ({ backlogPerInstanceTarget: 10 }),
-      /\[Stack\/Fleet\] scaling target takes either backlogPerInstanceTarget, or acceptableLatency with processingTimePerMessage, not both, got "both"/,
+      /^\[Stack\/Fleet\] backlogPerInstanceTarget must not be given with acceptableLatency or processingTimePerMessage: the target is either given or computed from them, got 10$/,
     ],
     [
       'neither scaling target',
       () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined }),
-      /\[Stack\/Fleet\] scaling target needs backlogPerInstanceTarget, or acceptableLatency with processingTimePerMessage, got "neither"/,
+      /^\[Stack\/Fleet\] backlogPerInstanceTarget must be given, or acceptableLatency with processingTimePerMessage \(the target is acceptableLatency ÷ processingTimePerMessage\), got undefined$/,
     ],
     [
       'acceptableLatency without processingTimePerMessage',
       () => ({ processingTimePerMessage: undefined }),
-      /processingTimePerMessage must be set too: the target is acceptableLatency ÷ processingTimePerMessage/,
+      /^\[Stack\/Fleet\] processingTimePerMessage must be given with acceptableLatency: the target is acceptableLatency ÷ processingTimePerMessage, got undefined$/,
     ],
     [
       'processingTimePerMessage without acceptableLatency',
       () => ({ acceptableLatency: undefined }),
-      /acceptableLatency must be set too/,
+      /^\[Stack\/Fleet\] acceptableLatency must be given with processingTimePerMessage: the target is acceptableLatency ÷ processingTimePerMessage, got undefined$/,
     ],
     [
       'a target that computes to 0',
       () => ({ acceptableLatency: Duration.seconds(0) }),
-      /acceptableLatency ÷ processingTimePerMessage must be a finite number above 0, got "0 \(0 seconds ÷ 100 millis\)"/,
+      /^\[Stack\/Fleet\] acceptableLatency must be between 1 millisecond and 14 days, got 0 seconds$/,
     ],
     [
       'a target that computes to infinity',
       () => ({ processingTimePerMessage: Duration.seconds(0) }),
-      /acceptableLatency ÷ processingTimePerMessage must be a finite number above 0, got "Infinity \(10 seconds ÷ 0 seconds\)"/,
+      /^\[Stack\/Fleet\] processingTimePerMessage must be between 1 millisecond and 12 hours, got 0 seconds$/,
+    ],
+    [
+      'a NaN acceptableLatency (it used to reach aws-cdk-lib, with no path)',
+      () => ({ acceptableLatency: Duration.seconds(NaN) }),
+      /^\[Stack\/Fleet\] acceptableLatency must be between 1 millisecond and 14 days, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'an acceptableLatency longer than SQS keeps a message',
+      () => ({ acceptableLatency: Duration.days(15) }),
+      /^\[Stack\/Fleet\] acceptableLatency must be between 1 millisecond and 14 days, got 15 days$/,
     ],
     [
       'a backlogPerInstanceTarget of 0',
       () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerInstanceTarget: 0 }),
-      /\[Stack\/Fleet\] backlogPerInstanceTarget must be a finite number above 0, got 0/,
+      /^\[Stack\/Fleet\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got 0$/,
     ],
     [
       'a negative backlogPerInstanceTarget',
       () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerInstanceTarget: -5 }),
-      /backlogPerInstanceTarget must be a finite number above 0, got -5/,
+      /^\[Stack\/Fleet\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got -5$/,
     ],
     [
       'an infinite backlogPerInstanceTarget',
       () => ({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerInstanceTarget: Infinity }),
-      /backlogPerInstanceTarget must be a finite number above 0, got Infinity/,
+      /^\[Stack\/Fleet\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got Infinity$/,
+    ],
+    [
+      'a backlogPerInstanceTarget whose alarm threshold (twice it) would overflow to null',
+      () => ({
+        acceptableLatency: undefined,
+        processingTimePerMessage: undefined,
+        backlogPerInstanceTarget: Number.MAX_VALUE,
+      }),
+      /^\[Stack\/Fleet\] backlogPerInstanceTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got 1.7976931348623157e\+308$/,
     ],
     [
       'processingTimePerMessage equal to the visibility timeout',
       () => ({ acceptableLatency: Duration.hours(1), processingTimePerMessage: Duration.minutes(5) }),
-      /\[Stack\/Fleet\] processingTimePerMessage must be shorter than the queue's visibility timeout \(5 minutes\), .*, got 5 minutes/,
+      /^\[Stack\/Fleet\] processingTimePerMessage must be shorter than the queue's visibility timeout \(5 minutes\), .*, got 5 minutes$/,
     ],
     [
       'processingTimePerMessage longer than the visibility timeout',
       () => ({ acceptableLatency: Duration.hours(1), processingTimePerMessage: Duration.minutes(6) }),
-      /processingTimePerMessage must be shorter than the queue's visibility timeout \(5 minutes\), .*, got 6 minutes/,
+      /processingTimePerMessage must be shorter than the queue's visibility timeout \(5 minutes\), .*, got 6 minutes$/,
     ],
     [
       'public subnets',
       () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } }),
-      /\[Stack\/Fleet\] vpcSubnets must select only private or isolated subnets \(the fleet never gets public IP addresses\), got "public subnets subnet-0a1b2c3d4e5f60721, subnet-0a1b2c3d4e5f60722"/,
+      /^\[Stack\/Fleet\] vpcSubnets must select only private or isolated subnets \(the fleet never gets public IP addresses\), got "public subnets subnet-0a1b2c3d4e5f60721, subnet-0a1b2c3d4e5f60722"$/,
+    ],
+    [
+      'a selection that resolves to no subnet (CloudFormation would refuse an empty VPCZoneIdentifier)',
+      () => ({ vpcSubnets: { availabilityZones: ['us-west-2a'] } }),
+      /^\[Stack\/Fleet\] vpcSubnets must select at least one private or isolated subnet of the VPC \(an Auto Scaling group needs a subnet to launch in\), got \{ availabilityZones: \["us-west-2a"\] \}$/,
+    ],
+    [
+      'a subnet group the VPC does not have (aws-cdk-lib used to throw with no path)',
+      () => ({ vpcSubnets: { subnetGroupName: 'nope' } }),
+      /^\[Stack\/Fleet\] vpcSubnets must select subnets the VPC has \(There are no subnet groups with name 'nope' in this VPC\. Available names: .*\), got \{ subnetGroupName: "nope" \}$/,
+    ],
+    [
+      'a subnetType string that is not an ec2.SubnetType',
+      () => ({ vpcSubnets: { subnetType: 'private' as ec2.SubnetType } }),
+      /^\[Stack\/Fleet\] vpcSubnets.subnetType must be one of ec2.SubnetType.PRIVATE_ISOLATED, .* or ec2.SubnetType.PUBLIC, got "private"$/,
     ],
     [
       'a warm-up above 1 hour',
       () => ({ estimatedInstanceWarmup: Duration.hours(2) }),
-      /\[Stack\/Fleet\] estimatedInstanceWarmup must be between 0 seconds and 1 hour, got 2 hours/,
+      /^\[Stack\/Fleet\] estimatedInstanceWarmup must be between 0 seconds and 1 hour, got 2 hours$/,
+    ],
+    [
+      'a NaN warm-up',
+      () => ({ estimatedInstanceWarmup: Duration.seconds(NaN) }),
+      /^\[Stack\/Fleet\] estimatedInstanceWarmup must be between 0 seconds and 1 hour, got Duration.seconds\(NaN\)$/,
     ],
     [
       'a cooldown of 0',
       () => ({ cooldown: Duration.seconds(0) }),
-      /cooldown must be between 1 second and 1 hour, got 0 seconds/,
+      /^\[Stack\/Fleet\] cooldown must be between 1 second and 1 hour, got 0 seconds$/,
     ],
     [
       'a root volume of 0 GiB',
       () => ({ rootVolumeSize: Size.gibibytes(0) }),
-      /rootVolumeSize \(GiB\) must be an integer between 1 and 16,384, got 0/,
+      /^\[Stack\/Fleet\] rootVolumeSize must be a whole number of GiB between 8 and 16,384 \(the default Amazon Linux 2023 image's root snapshot is 8 GiB, and a volume cannot be smaller than its snapshot\), got Size.gibibytes\(0\)$/,
     ],
     [
       'a root volume of 1.5 GiB',
       () => ({ rootVolumeSize: Size.mebibytes(1536) }),
-      /rootVolumeSize \(GiB\) must be an integer between 1 and 16,384, got 1.5/,
+      /^\[Stack\/Fleet\] rootVolumeSize must be a whole number of GiB between 8 and 16,384 .*, got Size.mebibytes\(1536\)$/,
+    ],
+    [
+      'a root volume smaller than the default image',
+      () => ({ rootVolumeSize: Size.gibibytes(4) }),
+      /^\[Stack\/Fleet\] rootVolumeSize must be a whole number of GiB between 8 and 16,384 .*, got Size.gibibytes\(4\)$/,
+    ],
+    [
+      'a NaN root volume',
+      () => ({ rootVolumeSize: Size.gibibytes(NaN) }),
+      /^\[Stack\/Fleet\] rootVolumeSize must be a whole number of GiB between 8 and 16,384 .*, got Size.gibibytes\(NaN\)$/,
+    ],
+    [
+      'a root device name other than the default image’s (the volume would be a second disk)',
+      () => ({ rootDeviceName: '/dev/sda1' }),
+      /^\[Stack\/Fleet\] rootDeviceName must be "\/dev\/xvda", the root device of the default Amazon Linux 2023 image \(or give machineImage\): another name adds a second disk and leaves the root volume as the image has it, got "\/dev\/sda1"$/,
+    ],
+    [
+      'a root device name that is no device name',
+      () => ({ rootDeviceName: 'xvda' }),
+      /^\[Stack\/Fleet\] rootDeviceName must be a Linux device name such as "\/dev\/xvda" or "\/dev\/sda1", got "xvda"$/,
+    ],
+    [
+      'an instance type given as a string (JavaScript)',
+      () => ({ instanceType: 'm7g.large' as unknown as ec2.InstanceType }),
+      /^\[Stack\/Fleet\] instanceType must be an ec2.InstanceType, got "m7g.large"$/,
+    ],
+    [
+      'an instance type name that is no instance type',
+      () => ({ instanceType: new ec2.InstanceType('M7G LARGE') }),
+      /^\[Stack\/Fleet\] instanceType must be an EC2 instance type name such as "m7g.large", got "M7G LARGE"$/,
+    ],
+    [
+      'an instance type whose architecture aws-cdk-lib cannot read, with the default image',
+      () => ({ instanceType: new ec2.InstanceType('u-6tb1.112xlarge') }),
+      /^\[Stack\/Fleet\] instanceType must be a type whose architecture aws-cdk-lib can tell from its name .*, got "u-6tb1.112xlarge"$/,
+    ],
+    [
+      'a deploy-time instance type with the default image',
+      () => ({ instanceType: new ec2.InstanceType(Lazy.string({ produce: () => 'm7g.large' })) }),
+      /^\[Stack\/Fleet\] instanceType given as a deploy-time value needs machineImage too: the default image's architecture follows the instance type, got a deploy-time instance type$/,
+    ],
+    [
+      'sessionManagerAccess that is not a boolean',
+      () => ({ sessionManagerAccess: 'no' as unknown as boolean }),
+      /^\[Stack\/Fleet\] sessionManagerAccess must be true or false, got "no"$/,
+    ],
+    [
+      'an alarm topic given as an ARN string',
+      () => ({ alarmTopic: 'arn:aws:sns:us-east-1:1:t' as unknown as sns.ITopic }),
+      /^\[Stack\/Fleet\] alarmTopic must be an sns.ITopic, got "arn:aws:sns:us-east-1:1:t"$/,
+    ],
+    [
+      'a queue given as an ARN string',
+      () => ({ queue: 'arn:aws:sqs:us-east-1:1:q' as unknown as sqs.IQueue }),
+      /^\[Stack\/Fleet\] queue must be an sqs.IQueue, got "arn:aws:sqs:us-east-1:1:q"$/,
     ],
   ];
 
@@ -711,7 +828,7 @@ describe('QueueProcessingFleet rejects bad input at synth', () => {
   test('latency and processing time given as tokens cannot make a target (CloudFormation cannot divide)', () => {
     const token = Duration.seconds(Lazy.number({ produce: () => 10 }));
     expect(() => fleetStack({ acceptableLatency: token })).toThrow(
-      /acceptableLatency and processingTimePerMessage must be known at synth to compute the target; give backlogPerInstanceTarget as a token instead, got "a token"/,
+      /^\[Stack\/Fleet\] acceptableLatency must be known at synth to compute the target \(CloudFormation cannot divide\); give backlogPerInstanceTarget as a deploy-time value instead, got a deploy-time Duration.seconds\(10\)$/,
     );
   });
 
@@ -1038,4 +1155,184 @@ test('metricBacklogPerInstance takes the options of a math expression', () => {
   expect(metric.label).toBe('Backlog');
   expect(fleet.metricBacklogPerInstance().period.toSeconds()).toBe(60);
   expect(fleet.metricBacklogPerInstance().label).toBe('Backlog per instance');
+});
+
+describe.each(ENV_MATRIX)('QueueProcessingFleet synthesizes clean %s', (_env, makeStack) => {
+  /** A VPC with private subnets, whose zones are looked up per account and region when the stack has them. */
+  function vpcOf(stack: Stack): ec2.IVpc {
+    return ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      availabilityZones: stack.availabilityZones.slice(0, 2),
+      privateSubnetIds: PRIVATE_SUBNETS,
+      isolatedSubnetIds: ISOLATED_SUBNETS,
+    });
+  }
+
+  test('at default props', () => {
+    const stack = makeStack();
+    const queue = new WorkQueue(stack, 'Jobs', { visibilityTimeout: Duration.minutes(5) });
+    new QueueProcessingFleet(stack, 'Fleet', { queue, vpc: vpcOf(stack), backlogPerInstanceTarget: 10 });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+    expectCompliant(stack);
+  });
+
+  test('with every prop set', () => {
+    const stack = makeStack();
+    const pagerKey = new kms.Key(stack, 'PagerKey', { enableKeyRotation: true });
+    const pager = new sns.Topic(stack, 'Pager', { masterKey: pagerKey, enforceSSL: true });
+    const queue = new WorkQueue(stack, 'Jobs', {
+      encryption: WorkQueueEncryption.KMS,
+      visibilityTimeout: Duration.minutes(15),
+      alarmTopic: pager,
+    });
+    const worker = ec2.UserData.forLinux();
+    worker.addCommands('systemctl enable --now encoder');
+    new QueueProcessingFleet(stack, 'Encoders', {
+      queue,
+      vpc: vpcOf(stack),
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.C7I, ec2.InstanceSize.XLARGE),
+      userData: worker,
+      rootVolumeSize: Size.gibibytes(50),
+      minCapacity: 1,
+      maxCapacity: 40,
+      acceptableLatency: Duration.minutes(30),
+      processingTimePerMessage: Duration.minutes(3),
+      estimatedInstanceWarmup: Duration.minutes(3),
+      cooldown: Duration.minutes(2),
+      sessionManagerAccess: false,
+      alarmTopic: pager,
+    });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+    expectCompliant(stack);
+  });
+});
+
+describe('QueueProcessingFleet hardening (issue 12)', () => {
+  test('deploy-time values known at synth in another unit pass through, converted (Duration.minutes(token) warm-up, Size.mebibytes(token) volume)', () => {
+    const lazy = (n: number) => Lazy.number({ produce: () => n });
+    const { stack, fleet } = fleetStack({
+      estimatedInstanceWarmup: Duration.minutes(lazy(4)),
+      cooldown: Duration.minutes(lazy(2)),
+      rootVolumeSize: Size.mebibytes(lazy(20_480)),
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const group = template.Resources[logicalId(fleet.autoScalingGroup)].Properties;
+    expect([group.DefaultInstanceWarmup, group.Cooldown]).toEqual([240, '120']);
+    const launch = template.Resources[logicalId(fleet.launchTemplate)].Properties.LaunchTemplateData;
+    expect(launch.BlockDeviceMappings[0].Ebs.VolumeSize).toBe(20);
+    expect(
+      Object.values(template.Resources)
+        .filter((r: any) => r.Type === 'AWS::AutoScaling::ScalingPolicy')
+        .map((r: any) => r.Properties.EstimatedInstanceWarmup),
+    ).toEqual([240, 240]);
+  });
+
+  test('deploy-time values only the deployment knows are refused when a unit would have to be converted', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Jobs', { visibilityTimeout: Duration.minutes(5) });
+    const minutes = new CfnParameter(stack, 'Warmup', { type: 'Number', default: 3 }).valueAsNumber;
+    expect(
+      () =>
+        new QueueProcessingFleet(stack, 'Fleet', {
+          queue,
+          vpc: importedVpc(stack),
+          backlogPerInstanceTarget: 10,
+          estimatedInstanceWarmup: Duration.minutes(minutes),
+        }),
+    ).toThrow(
+      /^\[Stack\/Fleet\] estimatedInstanceWarmup given as a deploy-time value must be in seconds \(Duration.seconds\(value\)\): CloudFormation takes seconds and cannot convert minutes, got a deploy-time Duration.minutes\(\{"Ref":"Warmup"\}\)$/,
+    );
+  });
+
+  test('with an image of its own, the root device name and a type whose architecture aws-cdk-lib cannot read are the user’s to choose', () => {
+    const { stack, fleet } = fleetStack({
+      machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }),
+      instanceType: new ec2.InstanceType('u-6tb1.112xlarge'),
+      rootDeviceName: '/dev/sda1',
+      rootVolumeSize: Size.gibibytes(2),
+    });
+    const launch =
+      Template.fromStack(stack).toJSON().Resources[logicalId(fleet.launchTemplate)].Properties.LaunchTemplateData;
+    expect([
+      launch.InstanceType,
+      launch.BlockDeviceMappings[0].DeviceName,
+      launch.BlockDeviceMappings[0].Ebs.VolumeSize,
+    ]).toEqual(['u-6tb1.112xlarge', '/dev/sda1', 2]);
+  });
+
+  test('an instance type aws-cdk-lib does not list is taken with a warning (it may be newer than aws-cdk-lib)', () => {
+    // A typo on purpose: cfn-lint rightly refuses this template, so it stays out of the suite's collection.
+    const stack = new Stack(strictApp({ [SKIP_CFN_LINT_CONTEXT]: true }), 'Stack', {
+      env: { account: '123456789012', region: 'us-east-1' },
+    });
+    new QueueProcessingFleet(stack, 'Fleet', {
+      queue: new WorkQueue(stack, 'Jobs'),
+      vpc: importedVpc(stack),
+      backlogPerInstanceTarget: 5,
+      instanceType: new ec2.InstanceType('m7g.lage'),
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Fleet',
+      Match.stringLikeRegexp(
+        'instanceType "m7g.lage" is not an instance type this aws-cdk-lib knows \\(size "lage"\\)',
+      ),
+    );
+  });
+
+  test('two fleets that would get one Auto Scaling group name (two stacks of one name, env-agnostic) are refused at synth', () => {
+    const app = strictApp();
+    const build = (id: string) => {
+      const stack = new Stack(app, id, { stackName: 'workers' });
+      const queue = sqs.Queue.fromQueueArn(stack, 'Jobs', 'arn:aws:sqs:us-east-1:123456789012:jobs');
+      return () =>
+        new QueueProcessingFleet(stack, 'Fleet', { queue, vpc: importedVpc(stack), backlogPerInstanceTarget: 5 });
+    };
+    build('One')();
+    expect(build('Two')).toThrow(
+      /^\[Two\/Fleet\] autoScalingGroupName must give a Auto Scaling group name unique within one account and region; the name is already given to One\/Fleet, got "workers-Fleet-[0-9a-f]{8}"$/,
+    );
+  });
+
+  test.each<[string, (fleet: QueueProcessingFleet) => unknown, RegExp]>([
+    [
+      'metricBacklogPerInstance with a period CloudWatch does not have',
+      (fleet) => fleet.metricBacklogPerInstance({ period: Duration.seconds(45) }),
+      /^\[Stack\/Fleet\] metricBacklogPerInstance period must be 1, 5, 10 or 30 seconds or a whole number of minutes, known at synth, got 45 seconds$/,
+    ],
+    [
+      'metricGroupInServiceInstances with a NaN period',
+      (fleet) => fleet.metricGroupInServiceInstances({ period: Duration.seconds(NaN) }),
+      /^\[Stack\/Fleet\] metricGroupInServiceInstances period must be 1, 5, 10 or 30 seconds or a whole number of minutes, known at synth, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'metricGroupDesiredCapacity with a unit that is no cloudwatch.Unit',
+      (fleet) => fleet.metricGroupDesiredCapacity({ unit: 'instances' as never }),
+      /^\[Stack\/Fleet\] metricGroupDesiredCapacity unit must be a cloudwatch.Unit, got "instances"$/,
+    ],
+  ])('%s is refused', (_name, call, message) => {
+    const { fleet } = fleetStack();
+    expect(() => call(fleet)).toThrow(message);
+  });
+});
+
+describe('QueueProcessingFleet on a queue of another account', () => {
+  test('the queue-policy statement its owner must add is given in a warning, not dropped', () => {
+    const stack = strictStack();
+    const queue = sqs.Queue.fromQueueArn(stack, 'Jobs', 'arn:aws:sqs:us-east-1:999999999999:shared-jobs');
+    new QueueProcessingFleet(stack, 'Fleet', { queue, vpc: importedVpc(stack), backlogPerInstanceTarget: 5 });
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Fleet',
+      Match.stringLikeRegexp(
+        'queue arn:aws:sqs:us-east-1:999999999999:shared-jobs is not managed by this app and may be in another account: its owner must add this statement to the queue policy.*sqs:ReceiveMessage',
+      ),
+    );
+  });
+
+  test('a queue of the same account warns about nothing', () => {
+    const stack = strictStack();
+    const queue = sqs.Queue.fromQueueArn(stack, 'Jobs', 'arn:aws:sqs:us-east-1:123456789012:jobs');
+    new QueueProcessingFleet(stack, 'Fleet', { queue, vpc: importedVpc(stack), backlogPerInstanceTarget: 5 });
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Fleet', Match.anyValue());
+  });
 });

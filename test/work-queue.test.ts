@@ -1,13 +1,13 @@
-import { App, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { strictStack } from '../harness/app';
+import { ENV_MATRIX, logicalId, strictApp, strictStack } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
-import { StackAlarmTopic, WorkQueue, WorkQueueEncryption } from '../src';
+import { StackAlarmTopic, WorkQueue, WorkQueueEncryption, WorkQueueProps } from '../src';
 
 function fullyFeaturedFifo(stack: Stack): WorkQueue {
   return new WorkQueue(stack, 'Orders', {
@@ -593,12 +593,12 @@ describe('WorkQueue rejects bad input at synth', () => {
     [
       'contentBasedDeduplication on a standard queue',
       () => ({ contentBasedDeduplication: true }),
-      /\[Stack\/Q\] contentBasedDeduplication can only be true on a FIFO queue \(fifo: true\), got true/,
+      /^\[Stack\/Q\] contentBasedDeduplication may be true only on a FIFO queue \(fifo: true\), got true$/,
     ],
     [
       'highThroughputFifo on a standard queue',
       () => ({ highThroughputFifo: true }),
-      /\[Stack\/Q\] highThroughputFifo can only be true on a FIFO queue \(fifo: true\), got true/,
+      /^\[Stack\/Q\] highThroughputFifo may be true only on a FIFO queue \(fifo: true\), got true$/,
     ],
     [
       'a FIFO name without .fifo',
@@ -669,5 +669,268 @@ describe('WorkQueue rejects bad input at synth', () => {
           queueName: Lazy.string({ produce: () => 'late name' }),
         }),
     ).not.toThrow();
+  });
+});
+
+describe.each(ENV_MATRIX)('WorkQueue synthesizes clean %s', (_env, makeStack) => {
+  test.each([
+    ['at default props', (stack: Stack) => new WorkQueue(stack, 'Jobs')],
+    ['with every feature on', (stack: Stack) => fullyFeaturedFifo(stack)],
+    [
+      'with a given key, a given topic, every grant and a removal policy',
+      (stack: Stack) => {
+        const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+        const topic = new sns.Topic(stack, 'Pager', { masterKey: key, enforceSSL: true });
+        const queue = new WorkQueue(stack, 'Jobs', {
+          encryptionKey: new kms.Key(stack, 'QueueKey', { enableKeyRotation: true }),
+          alarmTopic: topic,
+          removalPolicy: RemovalPolicy.DESTROY,
+          oldestMessageAgeAlarmThreshold: Duration.hours(1),
+        });
+        const role = new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+        for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
+          Validations.of(role).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: "the test's own role" });
+        }
+        queue.grantSendMessages(role);
+        queue.grantConsumeMessages(role);
+        queue.grantPurge(role);
+        queue.grantRedrive(role);
+        return queue;
+      },
+    ],
+  ])('%s: the strict validator and the five compliance packs pass', (_name, build) => {
+    const stack = makeStack();
+    build(stack);
+    expect(() => Template.fromStack(stack)).not.toThrow();
+    expectCompliant(stack);
+  });
+});
+
+describe('WorkQueue hardening (issue 12): no bad input reaches CloudFormation, nothing is dropped silently', () => {
+  const param = (stack: Stack, id: string, value = 2) =>
+    new CfnParameter(stack, id, { type: 'Number', default: value }).valueAsNumber;
+  const lazy = (n: number) => Lazy.number({ produce: () => n });
+
+  test.each<[string, (stack: Stack) => unknown, RegExp]>([
+    [
+      'a string that bypasses WorkQueueEncryption (it used to fall back to SSE-SQS silently)',
+      (stack) => new WorkQueue(stack, 'Q', { encryption: 'kms' as WorkQueueEncryption }),
+      /^\[Stack\/Q\] encryption must be one of WorkQueueEncryption.SQS_MANAGED or WorkQueueEncryption.KMS, got "kms"$/,
+    ],
+    [
+      'a fifo that is not a boolean',
+      (stack) => new WorkQueue(stack, 'Q', { fifo: 'yes' as unknown as boolean }),
+      /^\[Stack\/Q\] fifo must be true or false, got "yes"$/,
+    ],
+    [
+      'a NaN retention',
+      (stack) => new WorkQueue(stack, 'Q', { retentionPeriod: Duration.seconds(NaN) }),
+      /^\[Stack\/Q\] retentionPeriod must be between 1 minute and 14 days, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'an infinite visibility timeout',
+      (stack) => new WorkQueue(stack, 'Q', { visibilityTimeout: Duration.hours(Infinity) }),
+      /^\[Stack\/Q\] visibilityTimeout must be between 0 seconds and 12 hours, got Duration.hours\(Infinity\)$/,
+    ],
+    [
+      'a NaN maxReceiveCount',
+      (stack) => new WorkQueue(stack, 'Q', { maxReceiveCount: NaN }),
+      /^\[Stack\/Q\] maxReceiveCount must be an integer between 1 and 1,000, got NaN$/,
+    ],
+    [
+      'a retention in hours known only at deploy time (a template cannot multiply)',
+      (stack) => new WorkQueue(stack, 'Q', { retentionPeriod: Duration.hours(param(stack, 'Hours')) }),
+      /^\[Stack\/Q\] retentionPeriod given as a deploy-time value must be in seconds \(Duration.seconds\(value\)\): CloudFormation takes seconds and cannot convert hours, got a deploy-time Duration.hours\(\{"Ref":"Hours"\}\)$/,
+    ],
+    [
+      'an age alarm at the retention, which no message ever reaches',
+      (stack) =>
+        new WorkQueue(stack, 'Q', {
+          retentionPeriod: Duration.hours(1),
+          oldestMessageAgeAlarmThreshold: Duration.hours(1),
+        }),
+      /^\[Stack\/Q\] oldestMessageAgeAlarmThreshold must be shorter than retentionPeriod \(1 hour\): SQS deletes a message at that age, so the alarm could never fire, got 1 hour$/,
+    ],
+    [
+      'an age alarm beyond the default retention of 4 days',
+      (stack) => new WorkQueue(stack, 'Q', { oldestMessageAgeAlarmThreshold: Duration.days(5) }),
+      /^\[Stack\/Q\] oldestMessageAgeAlarmThreshold must be shorter than retentionPeriod \(4 days\): SQS deletes a message at that age, so the alarm could never fire, got 5 days$/,
+    ],
+    [
+      'a delivery delay as long as the retention',
+      (stack) =>
+        new WorkQueue(stack, 'Q', { retentionPeriod: Duration.minutes(1), deliveryDelay: Duration.minutes(5) }),
+      /^\[Stack\/Q\] deliveryDelay must be shorter than retentionPeriod \(1 minute\): every message would be deleted before it could be received, got 5 minutes$/,
+    ],
+    [
+      'an encryptionKey that is an ARN string (JavaScript)',
+      (stack) => new WorkQueue(stack, 'Q', { encryptionKey: 'arn:aws:kms:us-east-1:1:key/x' as unknown as kms.IKey }),
+      /^\[Stack\/Q\] encryptionKey must be a kms.IKey, got "arn:aws:kms:us-east-1:1:key\/x"$/,
+    ],
+    [
+      'a grantee that is not a grantable',
+      (stack) => new WorkQueue(stack, 'Q').grantSendMessages('arn:aws:iam::1:role/x' as unknown as iam.IGrantable),
+      /^\[Stack\/Q\] grantSendMessages grantee must be an iam.IGrantable \(a role, user, group or principal\), got "arn:aws:iam::1:role\/x"$/,
+    ],
+    [
+      'applyRemovalPolicy SNAPSHOT',
+      (stack) => new WorkQueue(stack, 'Q').applyRemovalPolicy(RemovalPolicy.SNAPSHOT),
+      /^\[Stack\/Q\] applyRemovalPolicy policy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: CloudFormation cannot snapshot SQS queues and KMS keys, got RemovalPolicy.SNAPSHOT$/,
+    ],
+    [
+      'applyRemovalPolicy with a string that is not a RemovalPolicy',
+      (stack) => new WorkQueue(stack, 'Q').applyRemovalPolicy('delete' as RemovalPolicy),
+      /^\[Stack\/Q\] applyRemovalPolicy policy must be one of RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, got "delete"$/,
+    ],
+    [
+      'a metric period CloudWatch does not have',
+      (stack) => new WorkQueue(stack, 'Q').metricApproximateNumberOfMessagesVisible({ period: Duration.seconds(7) }),
+      /^\[Stack\/Q\] metricApproximateNumberOfMessagesVisible period must be 1, 5, 10 or 30 seconds or a whole number of minutes, known at synth, got 7 seconds$/,
+    ],
+    [
+      'a deploy-time metric period (aws-cdk-lib checks it at synth)',
+      (stack) =>
+        new WorkQueue(stack, 'Q').metricDeadLetterQueueApproximateAgeOfOldestMessage({
+          period: Duration.minutes(lazy(1)),
+        }),
+      /^\[Stack\/Q\] metricDeadLetterQueueApproximateAgeOfOldestMessage period must be 1, 5, 10 or 30 seconds or a whole number of minutes, known at synth, got a deploy-time Duration.minutes\(1\)$/,
+    ],
+    [
+      'a metric unit that is not a cloudwatch.Unit',
+      (stack) => new WorkQueue(stack, 'Q').metric('NumberOfMessagesSent', { unit: 'bogus' as never }),
+      /^\[Stack\/Q\] metric unit must be a cloudwatch.Unit, got "bogus"$/,
+    ],
+    [
+      'addToResourcePolicy with something that is not a statement',
+      (stack) => new WorkQueue(stack, 'Q').addToResourcePolicy({} as iam.PolicyStatement),
+      /^\[Stack\/Q\] addToResourcePolicy statement must be an iam.PolicyStatement, got \{\}$/,
+    ],
+  ])('refuses %s', (_name, build, message) => {
+    expect(() => build(strictStack())).toThrow(message);
+  });
+
+  describe('literal queue names are unique per account and Region, after the cut to 80 characters', () => {
+    test.each<[string, WorkQueueProps, WorkQueueProps, RegExp]>([
+      [
+        'two queues with one name',
+        { queueName: 'jobs' },
+        { queueName: 'jobs' },
+        /^\[Stack\/B\] queueName must give a SQS queue name unique within one account and region; the name is already given to Stack\/A, got "jobs"$/,
+      ],
+      [
+        "a queue named like another's dead-letter queue",
+        { queueName: 'jobs' },
+        { queueName: 'jobs-dlq' },
+        /^\[Stack\/B\] queueName must give a SQS queue name unique within one account and region; the name is already given to Stack\/A \(its dead-letter queue\), got "jobs-dlq"$/,
+      ],
+      [
+        'two names whose dead-letter queue names are cut to one',
+        { queueName: 'a'.repeat(80) },
+        { queueName: 'a'.repeat(77) },
+        new RegExp(
+          `^\\[Stack/B\\] queueName must give a SQS queue name unique within one account and region; the name for its dead-letter queue is already given to Stack/A \\(its dead-letter queue\\), got "${'a'.repeat(76)}-dlq"$`,
+        ),
+      ],
+      [
+        'two FIFO queues with one name',
+        { queueName: 'orders.fifo' },
+        { queueName: 'orders.fifo' },
+        /^\[Stack\/B\] queueName must give a SQS queue name unique within one account and region; the name is already given to Stack\/A, got "orders.fifo"$/,
+      ],
+    ])('%s is refused at synth', (_name, a, b, message) => {
+      const stack = strictStack();
+      new WorkQueue(stack, 'A', a);
+      expect(() => new WorkQueue(stack, 'B', b)).toThrow(message);
+    });
+
+    test('the same name in two Regions, or a standard and a FIFO queue of one base name, is fine', () => {
+      const app = strictApp();
+      new WorkQueue(new Stack(app, 'East', { env: { account: '123456789012', region: 'us-east-1' } }), 'Q', {
+        queueName: 'jobs',
+      });
+      const west = new Stack(app, 'West', { env: { account: '123456789012', region: 'us-west-2' } });
+      new WorkQueue(west, 'Q', { queueName: 'jobs' });
+      expect(() => new WorkQueue(west, 'Fifo', { queueName: 'jobs.fifo' })).not.toThrow();
+    });
+  });
+
+  test('contentBasedDeduplication false on a standard queue is left out: CloudFormation refuses the property there', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Q', { contentBasedDeduplication: false, highThroughputFifo: false });
+    const props = Template.fromStack(stack).toJSON().Resources[logicalId(queue.queue)].Properties;
+    expect(props).not.toHaveProperty('ContentBasedDeduplication');
+    expect(props).not.toHaveProperty('DeduplicationScope');
+    expect(props).not.toHaveProperty('FifoQueue');
+  });
+
+  test('contentBasedDeduplication false on a FIFO queue is kept', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Q', { fifo: true, contentBasedDeduplication: false });
+    const props = Template.fromStack(stack).toJSON().Resources[logicalId(queue.queue)].Properties;
+    expect(props.ContentBasedDeduplication).toBe(false);
+  });
+
+  test('Duration.hours(token) retention known at synth passes through, converted to seconds', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Q', {
+      retentionPeriod: Duration.hours(lazy(2)),
+      visibilityTimeout: Duration.minutes(lazy(5)),
+      oldestMessageAgeAlarmThreshold: Duration.minutes(lazy(30)),
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const props = template.Resources[logicalId(queue.queue)].Properties;
+    expect([props.MessageRetentionPeriod, props.VisibilityTimeout]).toEqual([7200, 300]);
+    expect(template.Resources[logicalId(queue.oldestMessageAgeAlarm!)].Properties.Threshold).toBe(1800);
+  });
+
+  test('deploy-time values in seconds pass through as references, never compared', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Q', {
+      retentionPeriod: Duration.seconds(param(stack, 'Retention', 1_209_600)),
+      oldestMessageAgeAlarmThreshold: Duration.days(13),
+      deliveryDelay: Duration.minutes(15),
+    });
+    const props = Template.fromStack(stack).toJSON().Resources[logicalId(queue.queue)].Properties;
+    expect(props.MessageRetentionPeriod).toEqual({ Ref: 'Retention' });
+  });
+
+  test('a FIFO queue may take its name as a deploy-time value (aws-cdk-lib would compare the token with ".fifo")', () => {
+    const stack = strictStack();
+    const name = new CfnParameter(stack, 'Name', { default: 'late.fifo' }).valueAsString;
+    const queue = new WorkQueue(stack, 'Q', { fifo: true, queueName: name });
+    const props = Template.fromStack(stack).toJSON().Resources[logicalId(queue.queue)].Properties;
+    expect([props.QueueName, props.FifoQueue]).toEqual([{ Ref: 'Name' }, true]);
+  });
+
+  test('a grant to a service principal on a queue under an imported key: the key statement is returned and given in a warning, not dropped', () => {
+    const stack = strictStack();
+    const key = kms.Key.fromKeyArn(
+      stack,
+      'Imported',
+      'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
+    const queue = new WorkQueue(stack, 'Q', { encryptionKey: key });
+    const grant = queue.grantSendMessages(new iam.ServicePrincipal('lambda.amazonaws.com'));
+    const keyStatement = grant.resourceStatements.find((statement) => statement.actions.includes('kms:Decrypt'));
+    expect(stack.resolve(keyStatement?.toStatementJson())).toEqual({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Effect: 'Allow',
+      Principal: { Service: 'lambda.amazonaws.com' },
+      Resource: '*',
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Q',
+      Match.stringLikeRegexp(
+        "grantSendMessages: the grantee takes no identity policy and the queues' key is not managed by this app",
+      ),
+    );
+  });
+
+  test('a grant to a role, or on a key this app manages, warns about nothing', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Q', { encryption: WorkQueueEncryption.KMS });
+    queue.grantSendMessages(new iam.ServicePrincipal('lambda.amazonaws.com'));
+    queue.grantConsumeMessages(new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }));
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 });

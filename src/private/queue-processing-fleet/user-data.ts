@@ -33,6 +33,9 @@ export function fleetUserData(
     `set -a; . ${ENVIRONMENT_FILE}; set +a`,
   );
   if (workerScript) {
+    // Checked now, so the refusal names the fleet (an error thrown while the template resolves comes back
+    // wrapped in aws-cdk-lib's "Resolution error"); commands added later do not change the first line.
+    scriptBody(scope, workerScript);
     userData.addCommands(Lazy.string({ produce: () => scriptBody(scope, workerScript) }));
   }
   return userData;

@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -17,8 +17,22 @@ export function addConsumePolicy(scope: Construct, role: iam.IRole, queue: sqs.I
   const policy = new iam.ManagedPolicy(scope, 'ConsumePolicy', {
     description: `Lets the workers of ${scope.node.path} consume messages of their queue`,
   });
-  queue.grantConsumeMessages(new ManagedPolicyPrincipal(policy, Stack.of(scope).account));
+  const grant = queue.grantConsumeMessages(new ManagedPolicyPrincipal(policy, Stack.of(scope).account));
   policy.attachToRole(role);
+  // A queue of another account (or, in an env-agnostic stack, possibly another) needs the role in its own queue policy too. aws-cdk-lib's grant makes that
+  // statement, but an imported queue's policy is not this app's to change, so it would be dropped without a
+  // word: the statement is given in a warning for the queue's owner instead.
+  const managedHere = queue.node.defaultChild !== undefined && sqs.CfnQueue.isCfnQueue(queue.node.defaultChild);
+  if (grant.resourceStatements.length > 0 && !managedHere) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-decoupling-patterns:queuePolicyNotManaged',
+      `queue ${queue.queueArn} is not managed by this app and may be in another account: its owner must add this statement ` +
+        `to the queue policy, or the workers cannot receive its messages: ` +
+        JSON.stringify(
+          Stack.of(scope).resolve(grant.resourceStatements.map((statement) => statement.toStatementJson())),
+        ),
+    );
+  }
   return policy;
 }
 
