@@ -1,9 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { logicalId, strictStack } from '../harness/app';
+import { ENV_MATRIX, logicalId, strictStack } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { FanOutSubscription } from '../src/fan-out-subscription';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
@@ -165,5 +165,184 @@ describe('FanOutSubscription', () => {
     ],
   ])('refuses %s', (_name, build, message) => {
     expect(() => build(fixture())).toThrow(message);
+  });
+});
+
+describe.each(ENV_MATRIX)('FanOutSubscription %s', (_name, makeStack) => {
+  function subscribe(stack: Stack, protocol: sns.SubscriptionProtocol, endpoint: string, extra: object = {}) {
+    const topic = new sns.Topic(stack, 'Topic', {
+      masterKey: new kms.Key(stack, 'TopicKey', { enableKeyRotation: true }),
+      enforceSSL: true,
+    });
+    const deadLetterQueue = new WorkQueue(stack, 'Undeliverable', { encryption: WorkQueueEncryption.KMS });
+    return new FanOutSubscription(stack, 'Sub', { topic, protocol, endpoint, deadLetterQueue, ...extra });
+  }
+
+  test('with default props synthesizes strictly and passes every pack', () => {
+    const stack = makeStack();
+    subscribe(stack, sns.SubscriptionProtocol.EMAIL, 'ops@example.com');
+    expectCompliant(stack);
+  });
+
+  test('with every feature on synthesizes strictly and passes every pack', () => {
+    const stack = makeStack();
+    subscribe(stack, sns.SubscriptionProtocol.HTTPS, 'https://hooks.example.com', {
+      rawMessageDelivery: true,
+      filterPolicy: { size: sns.SubscriptionFilter.stringFilter({ allowlist: ['large'] }) },
+      deliveryPolicy: {
+        healthyRetryPolicy: {
+          numRetries: 5,
+          minDelayTarget: Duration.seconds(5),
+          maxDelayTarget: Duration.seconds(60),
+        },
+        throttlePolicy: { maxReceivesPerSecond: 10 },
+        requestPolicy: { headerContentType: 'application/json' },
+      },
+    });
+    expectCompliant(stack);
+  });
+});
+
+describe('FanOutSubscription refuses what SNS refuses for a protocol, naming path, prop and value', () => {
+  function props(over: Record<string, unknown>) {
+    const { stack, topic, deadLetterQueue } = fixture();
+    return {
+      stack,
+      build: () =>
+        new FanOutSubscription(stack, 'Sub', {
+          topic,
+          protocol: sns.SubscriptionProtocol.HTTPS,
+          endpoint: 'https://hooks.example.com',
+          deadLetterQueue,
+          ...over,
+        } as any),
+    };
+  }
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      'a protocol that is not one (JavaScript)',
+      { protocol: 'webhook' },
+      /^\[Stack\/Sub\] protocol must be one of SubscriptionProtocol\.HTTP, .*, got "webhook"$/,
+    ],
+    [
+      'no protocol (JavaScript)',
+      { protocol: undefined },
+      /^\[Stack\/Sub\] protocol must be given \(a SubscriptionProtocol\), got undefined$/,
+    ],
+    [
+      'Firehose, which needs a subscription role these props do not take',
+      {
+        protocol: sns.SubscriptionProtocol.FIREHOSE,
+        endpoint: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/d',
+      },
+      /^\[Stack\/Sub\] protocol must not be FIREHOSE here \(a Firehose subscription needs a subscription role\): subscribe aws-cdk-lib's FirehoseSubscription with TopicFanOut\.addSubscription, got "firehose"$/,
+    ],
+    [
+      'an https endpoint that is not a URL',
+      { endpoint: 'hooks.example.com' },
+      /^\[Stack\/Sub\] endpoint must be an https:\/\/ URL with a host \(SNS would send plain-text HTTP\), got "hooks\.example\.com"$/,
+    ],
+    [
+      'an http endpoint that is not an http URL',
+      { protocol: sns.SubscriptionProtocol.HTTP, endpoint: 'https://hooks.example.com' },
+      /^\[Stack\/Sub\] endpoint must be an http:\/\/ URL for the HTTP protocol, got "https:\/\/hooks\.example\.com"$/,
+    ],
+    [
+      'an SQS endpoint that is not an ARN',
+      { protocol: sns.SubscriptionProtocol.SQS, endpoint: 'orders' },
+      /^\[Stack\/Sub\] endpoint must be the ARN of an SQS queue, got "orders"$/,
+    ],
+    [
+      'an SMS endpoint not in E.164',
+      { protocol: sns.SubscriptionProtocol.SMS, endpoint: '555-0100' },
+      /^\[Stack\/Sub\] endpoint must be in E\.164 format.*, got "555-0100"$/,
+    ],
+    [
+      'an email-json endpoint that is no address',
+      { protocol: sns.SubscriptionProtocol.EMAIL_JSON, endpoint: 'ops' },
+      /^\[Stack\/Sub\] endpoint must be an email address.*, got "ops"$/,
+    ],
+    [
+      'raw delivery to email',
+      { protocol: sns.SubscriptionProtocol.EMAIL, endpoint: 'ops@example.com', rawMessageDelivery: true },
+      /^\[Stack\/Sub\] rawMessageDelivery may be true only for the sqs, http, https or firehose protocols \(SNS delivers the envelope to every other protocol\), not email, got true$/,
+    ],
+    [
+      'a delivery policy for Lambda',
+      {
+        protocol: sns.SubscriptionProtocol.LAMBDA,
+        endpoint: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+        deliveryPolicy: { throttlePolicy: { maxReceivesPerSecond: 1 } },
+      },
+      /^\[Stack\/Sub\] deliveryPolicy may be given only for the http and https protocols \(SNS's own policy applies to every other\), not lambda, got a DeliveryPolicy$/,
+    ],
+    [
+      'no dead-letter queue (JavaScript)',
+      { deadLetterQueue: undefined },
+      /^\[Stack\/Sub\] deadLetterQueue must be given \(an sqs\.IQueue SNS moves undeliverable messages to\), got undefined$/,
+    ],
+    [
+      'deadLetterQueueAlarm given as a string (JavaScript)',
+      { deadLetterQueueAlarm: 'false' },
+      /^\[Stack\/Sub\] deadLetterQueueAlarm must be true or false, got "false"$/,
+    ],
+    [
+      'a topic that is an ARN string (JavaScript)',
+      { topic: 'arn:aws:sns:us-east-1:123456789012:t' },
+      /^\[Stack\/Sub\] topic must be an sns\.ITopic .*, got "arn:aws:sns:us-east-1:123456789012:t"$/,
+    ],
+  ])('refuses %s', (_name, over, message) => {
+    expect(props(over).build).toThrow(message);
+  });
+
+  test('a FIFO topic delivers only to SQS', () => {
+    const { stack, topic, deadLetterQueue } = fixture(true);
+    expect(
+      () =>
+        new FanOutSubscription(stack, 'Sub', {
+          topic,
+          protocol: sns.SubscriptionProtocol.EMAIL,
+          endpoint: 'ops@example.com',
+          deadLetterQueue,
+        }),
+    ).toThrow(
+      /^\[Stack\/Sub\] protocol must be SQS behind a FIFO topic \(SNS FIFO topics deliver only to SQS queues\), got "email"$/,
+    );
+  });
+
+  test('a topic of another Region: the subscription is made there, and its dead-letter queue must be there too', () => {
+    const stack = strictStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Far', 'arn:aws:sns:eu-west-1:123456789012:orders');
+    new FanOutSubscription(stack, 'Sub', {
+      topic,
+      protocol: sns.SubscriptionProtocol.SQS,
+      endpoint: 'arn:aws:sqs:us-east-1:123456789012:orders',
+      deadLetterQueue: sqs.Queue.fromQueueArn(stack, 'Dlq', 'arn:aws:sqs:eu-west-1:123456789012:undeliverable'),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Region: 'eu-west-1' });
+  });
+
+  test('the default HTTPS retry policy is rendered exactly as aws-cdk-lib renders a delivery policy', () => {
+    const { stack, topic, deadLetterQueue } = fixture();
+    new FanOutSubscription(stack, 'Sub', {
+      topic,
+      protocol: sns.SubscriptionProtocol.HTTPS,
+      endpoint: 'https://hooks.example.com',
+      deadLetterQueue,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
+      DeliveryPolicy: {
+        healthyRetryPolicy: {
+          minDelayTarget: 10,
+          maxDelayTarget: 300,
+          numRetries: 12,
+          numNoDelayRetries: 0,
+          numMinDelayRetries: 2,
+          numMaxDelayRetries: 2,
+          backoffFunction: 'EXPONENTIAL',
+        },
+      },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { App, CfnResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, CfnResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,7 +11,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { logicalId, STRICT_VALIDATION_CONTEXT, strictApp, strictStack, testRole } from '../harness/app';
+import { ENV_MATRIX, logicalId, STRICT_VALIDATION_CONTEXT, strictApp, strictStack, testRole } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { TopicFanOut } from '../src/topic-fan-out';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
@@ -1253,7 +1253,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
     [
       'contentBasedDeduplication on a standard topic',
       (stack) => new TopicFanOut(stack, 'Orders', { contentBasedDeduplication: true }),
-      /^\[Stack\/Orders\] contentBasedDeduplication can only be true on a FIFO topic \(fifo: true\), got true$/,
+      /^\[Stack\/Orders\] contentBasedDeduplication must be false or unset on a standard topic \(content-based deduplication is for FIFO topics: set fifo to true\), got true$/,
     ],
     [
       'a topic name with invalid characters',
@@ -1296,7 +1296,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
         new TopicFanOut(stack, 'Orders').addQueue('Fulfilment', {
           encryptionKey: kms.Alias.fromAliasName(stack, 'AwsSqs', 'alias/aws/sqs'),
         }),
-      /^\[Stack\/Orders\/Queues\/Fulfilment\] encryptionKey must be a customer-managed key, not the AWS-managed alias\/aws\/sqs/,
+      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) encryptionKey must not be the AWS-managed alias\/aws\/sqs key \(its policy cannot let SNS use it, so every message would be lost\); use encryption SQS_MANAGED or a customer-managed key, got "alias\/aws\/sqs"$/,
     ],
     [
       'a queue encrypted with the AWS-managed alias/aws/sqs key (addQueueSubscriber)',
@@ -1395,7 +1395,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
     [
       'an invalid email address',
       (stack) => new TopicFanOut(stack, 'Orders').addEmailSubscriber('Ops', 'ops-at-example.com'),
-      /^\[Stack\/Orders\] addEmailSubscriber address must be an email address, got "ops-at-example\.com"$/,
+      /^\[Stack\/Orders\] addEmailSubscriber address must be an email address: a local part of at most 64 octets, "@" and a domain, at most 254 characters in all \(RFC 5321\), got "ops-at-example\.com"$/,
     ],
     [
       'a phone number not in E.164',
@@ -1465,7 +1465,7 @@ describe('TopicFanOut rejects bad input at synth', () => {
         new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
           deliveryPolicy: { throttlePolicy: { maxReceivesPerSecond: 0 } },
         }),
-      /deliveryPolicy\.throttlePolicy\.maxReceivesPerSecond must be an integer of at least 1, got 0$/,
+      /^\[Stack\/Orders\] addHttpsSubscriber\("Hooks"\) deliveryPolicy\.throttlePolicy\.maxReceivesPerSecond must be an integer of at least 1 \(and at most 2,147,483,647, an int\), got 0$/,
     ],
     [
       'a filter policy with six keys',
@@ -1553,5 +1553,675 @@ describe('TopicFanOut rejects bad input at synth', () => {
     fanOut.allowServicePublish(token('s3.amazonaws.com'), token('arn:aws:s3:::bucket'));
     expect(fanOut.subscriptions.map((s) => s.node.id)).toEqual(['Hooks', 'Other', 'Ops', 'OnCall']);
     expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
+describe.each(ENV_MATRIX)('TopicFanOut %s', (_name, makeStack) => {
+  test('with default props synthesizes strictly and passes every pack', () => {
+    const stack = makeStack();
+    new TopicFanOut(stack, 'Orders').addQueue('Fulfilment');
+    expectCompliant(stack);
+  });
+
+  test('with every feature on synthesizes strictly and passes every pack', () => {
+    const stack = makeStack();
+    fullyFeaturedFanOut(stack);
+    expectCompliant(stack);
+  });
+
+  test('FIFO synthesizes strictly and passes every pack', () => {
+    const stack = makeStack();
+    fifoFanOut(stack);
+    expectCompliant(stack);
+  });
+});
+
+/** The messages every construct writes: errors and warnings show tokens as what they stand for. */
+function warningsOf(stack: Stack): string[] {
+  return stack.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => `${c.node.path}: ${m.data}`),
+    );
+}
+
+describe('TopicFanOut never drops the statements SNS needs', () => {
+  const IMPORTED_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  test('addQueue with an imported customer-managed key: the key statement is returned on the subscription and warned about', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    fanOut.addQueue('Fulfilment', { encryptionKey: kms.Key.fromKeyArn(stack, 'Imported', IMPORTED_KEY) });
+    const [subscription] = fanOut.subscriptions;
+    expect(stack.resolve(subscription.statementsForEndpointOwner.map((s) => s.toStatementJson()))).toEqual([
+      snsMayUseKey(fanOut.topic),
+    ]);
+    const warnings = warningsOf(stack).filter((w) => w.startsWith('Stack/Orders/Subscriptions/Fulfilment: '));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      new RegExp(
+        `^Stack/Orders/Subscriptions/Fulfilment: key policy of ${IMPORTED_KEY.replace(/\//g, '\\/')} is not managed by this app, so SNS cannot deliver to Stack/Orders/Queues/Fulfilment until the owner adds these statements \\(they are in statementsForEndpointOwner of Stack/Orders/Subscriptions/Fulfilment\\) .*: to the key policy of .*"kms:GenerateDataKey","kms:Decrypt".*"<ARN of the topic Stack/Orders/Topic>"`,
+      ),
+    );
+  });
+
+  test('addQueueSubscriber with a queue of this app under an imported key: only the key statement, and the warning names the queue, not a token', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const queue = new sqs.Queue(stack, 'Legacy', {
+      encryptionMasterKey: kms.Key.fromKeyArn(stack, 'Imported', IMPORTED_KEY),
+      enforceSSL: true,
+    });
+    const subscription = fanOut.addQueueSubscriber('Legacy', queue);
+    expect(stack.resolve(subscription.statementsForEndpointOwner.map((s) => s.toStatementJson()))).toEqual([
+      snsMayUseKey(fanOut.topic),
+    ]);
+    const [warning] = warningsOf(stack).filter((w) => w.startsWith('Stack/Orders/Subscriptions/Legacy: '));
+    expect(warning).toContain('SNS cannot deliver to Stack/Legacy until');
+    expect(warning).not.toMatch(/\$\{Token\[/);
+  });
+
+  test("aws-cdk-lib's SqsSubscription of an imported queue and key: what aws-cdk-lib dropped silently is warned about", () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const queue = sqs.Queue.fromQueueAttributes(stack, 'Legacy', {
+      queueArn: 'arn:aws:sqs:us-east-1:123456789012:legacy',
+      keyArn: IMPORTED_KEY,
+    });
+    fanOut.addSubscription(new subscriptions.SqsSubscription(queue));
+    const warnings = warningsOf(stack).filter((w) => /endpointPolicyNotManaged/.test(w));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /queue policy of arn:aws:sqs:us-east-1:123456789012:legacy and key policy of arn:aws:kms:.* are not managed by this app, .*to the queue policy of .*"sqs:SendMessage".*to the key policy of .*"kms:GenerateDataKey","kms:Decrypt"/,
+    );
+  });
+
+  test("aws-cdk-lib's SqsSubscription of a queue of this app: no warning, and its statements render once", () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const queue = new WorkQueue(stack, 'Fulfilment', { encryption: WorkQueueEncryption.KMS });
+    fanOut.addSubscription(new subscriptions.SqsSubscription(queue));
+    expect(warningsOf(stack).filter((w) => /endpointPolicyNotManaged/.test(w))).toEqual([]);
+    const template = Template.fromStack(stack);
+    const [policy] = Object.values(
+      template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: logicalId(queue.queue) }] } }),
+    );
+    const sends = policy.Properties.PolicyDocument.Statement.filter(
+      (s: any) => s.Action === 'sqs:SendMessage' && s.Effect === 'Allow',
+    );
+    expect(sends).toHaveLength(1);
+  });
+
+  test('a Lambda function whose policy this app cannot change: the invoke statement is returned and warned about', () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    const fn = lambda.Function.fromFunctionArn(stack, 'Far', 'arn:aws:lambda:us-east-1:999999999999:function:audit');
+    const subscription = fanOut.addLambdaSubscriber('Audit', fn);
+    expect(stack.resolve(subscription.statementsForEndpointOwner.map((s) => s.toStatementJson()))).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'lambda:InvokeFunction',
+        Resource: 'arn:aws:lambda:us-east-1:999999999999:function:audit',
+        Condition: { ArnLike: { 'AWS:SourceArn': { Ref: logicalId(fanOut.topic) } } },
+      },
+    ]);
+    const warnings = warningsOf(stack);
+    expect(
+      warnings.filter((w) =>
+        /resource policy of the function arn:aws:lambda:us-east-1:999999999999:function:audit is not managed/.test(w),
+      ),
+    ).toHaveLength(1);
+    // aws-cdk-lib's own, vaguer warning is superseded by this one.
+    expect(warnings.filter((w) => /addPermission\(\) has no effect/.test(w))).toEqual([]);
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Permission', 0);
+  });
+
+  test('grantPublish to a principal that takes no identity policy, on an imported topic and key: the statements come back in a warning', () => {
+    const stack = strictStack();
+    const topic = sns.Topic.fromTopicAttributes(stack, 'Shared', {
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:orders',
+      keyArn: IMPORTED_KEY,
+    });
+    const grant = new TopicFanOut(stack, 'Orders', { topic }).grantPublish(
+      new iam.ServicePrincipal('events.amazonaws.com'),
+    );
+    expect(grant.resourceStatements.length).toBe(2);
+    const warnings = warningsOf(stack).filter((w) => /grantPolicyNotManaged/.test(w));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^Stack\/Orders: grantPublish: the grantee takes no identity policy and these policies are not managed by this app, .*to the topic policy of arn:aws:sns:us-east-1:123456789012:orders: \[\{"Action":"sns:Publish".*to the key policy of arn:aws:kms:.*"kms:GenerateDataKey","kms:Decrypt"/,
+    );
+  });
+
+  test('grantPublish to a role: nothing to warn about, exact actions only', () => {
+    const stack = strictStack();
+    const topic = sns.Topic.fromTopicAttributes(stack, 'Shared', {
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:orders',
+      keyArn: IMPORTED_KEY,
+    });
+    new TopicFanOut(stack, 'Orders', { topic }).grantPublish(testRole(stack, 'Publisher'));
+    expect(warningsOf(stack).filter((w) => /grantPolicyNotManaged/.test(w))).toEqual([]);
+  });
+
+  test.each<[string, (stack: Stack) => void, RegExp]>([
+    [
+      'allowServicePublish on a topic under the AWS-managed alias/aws/sns key',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders', {
+          encryptionKey: kms.Alias.fromAliasName(stack, 'AwsSns', 'alias/aws/sns'),
+        }).allowServicePublish('s3.amazonaws.com', 'arn:aws:s3:::order-uploads'),
+      /^\[Stack\/Orders\] allowServicePublish cannot let s3\.amazonaws\.com publish to a topic under the AWS-managed alias\/aws\/sns key: nobody can change its policy to let them use it; give the topic a customer-managed key, got "s3\.amazonaws\.com"$/,
+    ],
+    [
+      'allowAccountPublish on a topic under the AWS-managed alias/aws/sns key',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders', {
+          encryptionKey: kms.Alias.fromAliasName(stack, 'AwsSns', 'alias/aws/sns'),
+        }).allowAccountPublish('111122223333'),
+      /^\[Stack\/Orders\] allowAccountPublish cannot let 111122223333 publish to a topic under the AWS-managed alias\/aws\/sns key: .*, got "111122223333"$/,
+    ],
+    [
+      'grantPublish to a service principal on a topic under the AWS-managed alias/aws/sns key',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders', {
+          encryptionKey: kms.Alias.fromAliasName(stack, 'AwsSns', 'alias/aws/sns'),
+        }).grantPublish(new iam.ServicePrincipal('events.amazonaws.com')),
+      /^\[Stack\/Orders\] grantPublish grantee cannot publish to a topic under the AWS-managed alias\/aws\/sns key: it takes no identity policy, and nobody can change that key's policy; give the topic a customer-managed key, got "ServicePrincipal\(events\.amazonaws\.com\)"$/,
+    ],
+    [
+      "aws-cdk-lib's SqsSubscription of a queue under the AWS-managed alias/aws/sqs key",
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addSubscription(
+          new subscriptions.SqsSubscription(
+            sqs.Queue.fromQueueAttributes(stack, 'Legacy', {
+              queueArn: 'arn:aws:sqs:us-east-1:123456789012:legacy',
+              keyArn: 'arn:aws:kms:us-east-1:123456789012:alias/aws/sqs',
+            }),
+          ),
+        ),
+      /^\[Stack\/Orders\] addSubscription topicSubscription must not be encrypted with the AWS-managed alias\/aws\/sqs key \(SNS cannot use it, so every message would be lost\); use SSE-SQS or a customer-managed key, got "Stack\/Legacy"$/,
+    ],
+    [
+      "aws-cdk-lib's SqsSubscription of an SSE-KMS queue under the AWS-managed key: aws-cdk-lib's refusal, named",
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addSubscription(
+          new subscriptions.SqsSubscription(
+            new sqs.Queue(stack, 'Legacy', { encryption: sqs.QueueEncryption.KMS_MANAGED }),
+          ),
+        ),
+      /^\[Stack\/Orders\] addSubscription topicSubscription cannot be subscribed: aws-cdk-lib refused it \(SQS queue encrypted by AWS managed KMS key cannot be used as SNS subscription\), got "SqsSubscription"$/,
+    ],
+  ])('refuses %s', (_name, build, message) => {
+    expect(() => build(strictStack())).toThrow(message);
+  });
+});
+
+describe('TopicFanOut subscribes each endpoint once, and never refuses two for their ids', () => {
+  function fanOut(): TopicFanOut {
+    return new TopicFanOut(strictStack(), 'Orders');
+  }
+
+  test.each([
+    [
+      'host and scheme case, default port, fragment',
+      'https://hooks.example.com/orders',
+      'HTTPS://Hooks.EXAMPLE.com:443/orders#top',
+    ],
+    ['an empty path and "/"', 'https://hooks.example.com', 'https://hooks.example.com/'],
+    ['a percent-encoded unreserved character', 'https://hooks.example.com/~ops', 'https://hooks.example.com/%7Eops'],
+    ['percent-encoding hex case', 'https://hooks.example.com/a%2fb', 'https://hooks.example.com/a%2Fb'],
+    ['dot segments', 'https://hooks.example.com/a/../orders', 'https://hooks.example.com/orders'],
+  ])('the same URL by RFC 3986 (%s) is refused, through two methods too', (_name, first, second) => {
+    const f = fanOut();
+    f.addHttpsSubscriber('First', first);
+    expect(() => f.addHttpsSubscriber('Second', second)).toThrow(
+      new RegExp(
+        `^\\[Stack\\/Orders\\] addHttpsSubscriber url is already subscribed through this TopicFanOut, as "First" \\(each endpoint once\\), got "${second.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"$`,
+      ),
+    );
+    // aws-cdk-lib's UrlSubscription itself takes only a lower-case scheme.
+    if (/^https:\/\//.test(second)) {
+      expect(() => f.addSubscription(new subscriptions.UrlSubscription(second))).toThrow(
+        /^\[Stack\/Orders\] addSubscription topicSubscription is already subscribed through this TopicFanOut, as "First"/,
+      );
+    }
+  });
+
+  test.each([
+    ['a path that differs in case', 'https://hooks.example.com/orders', 'https://hooks.example.com/Orders'],
+    ['a trailing slash on a path', 'https://hooks.example.com/orders', 'https://hooks.example.com/orders/'],
+    ['another query', 'https://hooks.example.com/orders?a=1', 'https://hooks.example.com/orders?a=2'],
+    [
+      '"/" and "--", which construct ids fold together',
+      'https://hooks.example.com/a/b',
+      'https://hooks.example.com/a--b',
+    ],
+    ['"." and "_", which logical ids drop', 'https://hooks.example.com/a.b', 'https://hooks.example.com/a_b'],
+    ['userinfo', 'https://ops@hooks.example.com/', 'https://OPS@hooks.example.com/'],
+  ])('two URLs that are not the same (%s) are both subscribed', (_name, first, second) => {
+    const f = fanOut();
+    f.addHttpsSubscriber('First', first);
+    f.addHttpsSubscriber('Second', second);
+    expect(f.subscriptions).toHaveLength(2);
+  });
+
+  test("two URLs whose aws-cdk-lib ids fold together both subscribe through addSubscription: the second's id has a hash", () => {
+    const f = fanOut();
+    const stack = Stack.of(f);
+    f.addSubscription(new subscriptions.UrlSubscription('https://hooks.example.com/a/b'));
+    f.addSubscription(new subscriptions.UrlSubscription('https://hooks.example.com/a--b'));
+    const template = Template.fromStack(stack);
+    expect(
+      Object.values(template.findResources('AWS::SNS::Subscription'))
+        .map((r: any) => r.Properties.Endpoint)
+        .sort(),
+    ).toEqual(['https://hooks.example.com/a--b', 'https://hooks.example.com/a/b']);
+    const ids = (stack.node.findChild('Orders').node.findChild('Subscriptions') as any).node.children.map(
+      (c: any) => c.node.id,
+    );
+    expect(ids).toEqual([
+      'https:----hooks.example.com--a--b',
+      expect.stringMatching(/^https:----hooks\.example\.com--a--b-[0-9a-f]{8}$/),
+    ]);
+  });
+
+  test('email addresses: the domain is case-insensitive (RFC 5321), the local part is not', () => {
+    const f = fanOut();
+    f.addEmailSubscriber('Ops', 'ops@example.com');
+    expect(() => f.addEmailSubscriber('Ops2', 'ops@EXAMPLE.com')).toThrow(
+      /^\[Stack\/Orders\] addEmailSubscriber address is already subscribed through this TopicFanOut, as "Ops" \(each endpoint once\), got "ops@EXAMPLE\.com"$/,
+    );
+    f.addEmailSubscriber('OpsUpper', 'Ops@example.com');
+    f.addEmailSubscriber('Dotted', 'o.ps@example.com');
+    f.addEmailSubscriber('Underscored', 'o_ps@example.com');
+    f.addEmailSubscriber('Slashed', 'o/ps@example.com');
+    f.addEmailSubscriber('Dashed', 'o--ps@example.com');
+    expect(f.subscriptions).toHaveLength(6);
+  });
+
+  test.each<[string, (f: TopicFanOut) => void, RegExp]>([
+    [
+      'an id that folds into another ("/" becomes "--")',
+      (f) => {
+        f.addQueue('a/b');
+        f.addEmailSubscriber('a--b', 'ops@example.com');
+      },
+      /^\[Stack\/Orders\] addEmailSubscriber id must not fold into the id of another subscriber of this TopicFanOut: construct ids turn "\/" into "--", so it would be the same construct as "a\/b", got "a--b"$/,
+    ],
+    [
+      'an empty id',
+      (f) => f.addQueue(''),
+      /^\[Stack\/Orders\] addQueue id must be a non-empty string \(the construct id of the subscriber\), got ""$/,
+    ],
+    [
+      'an id given as a token',
+      (f) => f.addQueue(Lazy.string({ produce: () => 'Fulfilment' })),
+      /^\[Stack\/Orders\] addQueue id must be known at synth, not a deploy-time value \(it is a construct id\), got a deploy-time value "Fulfilment"$/,
+    ],
+    [
+      'an id that is not a string (JavaScript)',
+      (f) => f.addSmsSubscriber(7 as unknown as string, '+14155550100'),
+      /^\[Stack\/Orders\] addSmsSubscriber id must be a non-empty string \(the construct id of the subscriber\), got 7$/,
+    ],
+  ])('refuses %s', (_name, build, message) => {
+    expect(() => build(fanOut())).toThrow(message);
+  });
+});
+
+describe('TopicFanOut passes values given as tokens through', () => {
+  test('token URL, email, phone number and topic name reach the template; no message shows ${Token[...]}', () => {
+    const stack = strictStack();
+    const token = (value: string) => Lazy.string({ produce: () => value });
+    const fanOut = new TopicFanOut(stack, 'Orders', { topicName: token('orders') });
+    fanOut.addHttpsSubscriber('Hooks', token('https://hooks.example.com'));
+    fanOut.addEmailSubscriber('Ops', token('ops@example.com'));
+    fanOut.addSmsSubscriber('OnCall', token('+14155550100'));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'orders' });
+    for (const endpoint of ['https://hooks.example.com', 'ops@example.com', '+14155550100']) {
+      template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: endpoint });
+    }
+    expect(warningsOf(stack).filter((w) => /\$\{Token\[/.test(w))).toEqual([]);
+  });
+
+  test('an imported topic whose ARN is a deploy-time value', () => {
+    const stack = strictStack();
+    const arn = new CfnParameter(stack, 'TopicArn', { type: 'String' }).valueAsString;
+    const fanOut = new TopicFanOut(stack, 'Orders', { topic: sns.Topic.fromTopicArn(stack, 'Shared', arn) });
+    fanOut.addQueue('Fulfilment');
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { TopicArn: { Ref: 'TopicArn' } });
+  });
+
+  test('delivery-policy numbers and Durations given as tokens reach the DeliveryPolicy as they are', () => {
+    const stack = strictStack();
+    const retries = new CfnParameter(stack, 'Retries', { type: 'Number' }).valueAsNumber;
+    const delay = new CfnParameter(stack, 'Delay', { type: 'Number' }).valueAsNumber;
+    new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', {
+      deliveryPolicy: {
+        healthyRetryPolicy: {
+          numRetries: retries,
+          minDelayTarget: Duration.seconds(delay),
+          maxDelayTarget: Duration.seconds(60),
+        },
+        throttlePolicy: { maxReceivesPerSecond: retries },
+      },
+    });
+    const [subscription] = Object.values(Template.fromStack(stack).findResources('AWS::SNS::Subscription'));
+    expect(subscription.Properties.DeliveryPolicy).toEqual({
+      healthyRetryPolicy: { numRetries: { Ref: 'Retries' }, minDelayTarget: { Ref: 'Delay' }, maxDelayTarget: 60 },
+      throttlePolicy: { maxReceivesPerSecond: { Ref: 'Retries' } },
+    });
+  });
+});
+
+describe('TopicFanOut refuses non-finite, out-of-domain and foreign values, naming path, prop and value', () => {
+  const https = (deliveryPolicy: sns.DeliveryPolicy) => (stack: Stack) =>
+    new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 'https://hooks.example.com', { deliveryPolicy });
+  const prefix = '^\\[Stack\\/Orders\\] addHttpsSubscriber\\("Hooks"\\) deliveryPolicy\\.';
+  const cases: Array<[string, (stack: Stack) => unknown, RegExp]> = [
+    [
+      'NaN retries',
+      https({ healthyRetryPolicy: { numRetries: NaN } }),
+      new RegExp(`${prefix}healthyRetryPolicy\\.numRetries must be an integer between 0 and 100, got NaN$`),
+    ],
+    [
+      'Infinity retries',
+      https({ healthyRetryPolicy: { numNoDelayRetries: Infinity } }),
+      new RegExp(`${prefix}healthyRetryPolicy\\.numNoDelayRetries must be an integer between 0 and 100, got Infinity$`),
+    ],
+    [
+      'a fractional retry count',
+      https({ healthyRetryPolicy: { numMaxDelayRetries: 1.5 } }),
+      new RegExp(`${prefix}healthyRetryPolicy\\.numMaxDelayRetries must be an integer between 0 and 100, got 1.5$`),
+    ],
+    [
+      'a retry count given as a string (JavaScript)',
+      https({ healthyRetryPolicy: { numRetries: '5' as unknown as number } }),
+      new RegExp(`${prefix}healthyRetryPolicy\\.numRetries must be an integer between 0 and 100, got "5"$`),
+    ],
+    [
+      'a NaN Duration',
+      https({ healthyRetryPolicy: { minDelayTarget: Duration.seconds(NaN) } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy\\.minDelayTarget must be a whole number of seconds between 1 and 3600, got Duration\\.seconds\\(NaN\\)$`,
+      ),
+    ],
+    [
+      'an infinite Duration',
+      https({ healthyRetryPolicy: { maxDelayTarget: Duration.minutes(Infinity) } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy\\.maxDelayTarget must be a whole number of seconds between 1 and 3600, got Duration\\.minutes\\(Infinity\\)$`,
+      ),
+    ],
+    [
+      'a delay that is not a Duration (JavaScript)',
+      https({ healthyRetryPolicy: { minDelayTarget: 30 as unknown as Duration } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy\\.minDelayTarget must be a whole number of seconds between 1 and 3600 \\(a Duration\\), got 30$`,
+      ),
+    ],
+    [
+      'a deploy-time Duration in minutes',
+      https({ healthyRetryPolicy: { maxDelayTarget: Duration.minutes(Token.asNumber({ Ref: 'Minutes' })) } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy\\.maxDelayTarget must be given with Duration\\.seconds\\(\\) when its amount is a deploy-time value .*, got Duration\\.minutes\\(\\{"Ref":"Minutes"\\}\\)$`,
+      ),
+    ],
+    [
+      'a maximum delay below the default minimum (20 s)',
+      https({ healthyRetryPolicy: { maxDelayTarget: Duration.seconds(5) } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy\\.maxDelayTarget must be at least minDelayTarget \\(20 seconds, the default\\), got 5 seconds$`,
+      ),
+    ],
+    [
+      'phases beyond the default 3 retries',
+      https({ healthyRetryPolicy: { numNoDelayRetries: 4 } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy numNoDelayRetries \\+ numMinDelayRetries \\+ numMaxDelayRetries must not exceed numRetries \\(3, the default\\), got 4$`,
+      ),
+    ],
+    [
+      'a backoff function that is not one (JavaScript)',
+      https({ healthyRetryPolicy: { backoffFunction: 'exponential' as sns.BackoffFunction } }),
+      new RegExp(
+        `${prefix}healthyRetryPolicy\\.backoffFunction must be one of BackoffFunction\\.ARITHMETIC, BackoffFunction\\.EXPONENTIAL, BackoffFunction\\.GEOMETRIC or BackoffFunction\\.LINEAR, got "exponential"$`,
+      ),
+    ],
+    [
+      'an infinite throttle',
+      https({ throttlePolicy: { maxReceivesPerSecond: Infinity } }),
+      new RegExp(
+        `${prefix}throttlePolicy\\.maxReceivesPerSecond must be an integer of at least 1 \\(and at most 2,147,483,647, an int\\), got Infinity$`,
+      ),
+    ],
+    [
+      'a throttle beyond an int',
+      https({ throttlePolicy: { maxReceivesPerSecond: 1e21 } }),
+      new RegExp(
+        `${prefix}throttlePolicy\\.maxReceivesPerSecond must be an integer of at least 1 \\(and at most 2,147,483,647, an int\\), got 1e\\+21$`,
+      ),
+    ],
+    [
+      'a content type that is none',
+      https({ requestPolicy: { headerContentType: 'json' } }),
+      new RegExp(
+        `${prefix}requestPolicy\\.headerContentType must be a content type such as "application\\/json", "application\\/xml" or "text\\/plain; charset=UTF-8", got "json"$`,
+      ),
+    ],
+    [
+      'a numeric filter on NaN',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Big', {
+          filterPolicy: { total: sns.SubscriptionFilter.numericFilter({ greaterThan: NaN }) },
+        }),
+      /^\[Stack\/Orders\] addQueue\("Big"\) filterPolicy\.total may match numbers from -1,000,000,000 to 1,000,000,000 only \(an SNS limit; NaN and Infinity are no numbers to SNS\), got NaN$/,
+    ],
+    [
+      'a numeric filter beyond SNS range',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Big', {
+          filterPolicy: { total: sns.SubscriptionFilter.numericFilter({ between: { start: 0, stop: 1e10 } }) },
+        }),
+      /^\[Stack\/Orders\] addQueue\("Big"\) filterPolicy\.total may match numbers from -1,000,000,000 to 1,000,000,000 only .*, got 10,000,000,000$/,
+    ],
+    [
+      'an empty filter policy',
+      (stack) => new TopicFanOut(stack, 'Orders').addQueue('All', { filterPolicy: {} }),
+      /^\[Stack\/Orders\] addQueue\("All"\) filterPolicy must have 1 to 5 keys \(omit it to deliver every message\), got "\{\}"$/,
+    ],
+    [
+      'a filter that is a plain object (JavaScript)',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Big', {
+          filterPolicy: { size: ['large'] as unknown as sns.SubscriptionFilter },
+        }),
+      /^\[Stack\/Orders\] addQueue\("Big"\) filterPolicy\.size must be a SubscriptionFilter \(e\.g\. SubscriptionFilter\.stringFilter\(\.\.\.\)\), got \["large"\]$/,
+    ],
+    [
+      'a boolean given as a string (JavaScript)',
+      (stack) => new TopicFanOut(stack, 'Orders').addQueue('Raw', { rawMessageDelivery: 'true' as unknown as boolean }),
+      /^\[Stack\/Orders\] addQueue\("Raw"\) rawMessageDelivery must be true or false, got "true"$/,
+    ],
+    [
+      'fifo given as a string (JavaScript)',
+      (stack) => new TopicFanOut(stack, 'Orders', { fifo: 'true' as unknown as boolean }),
+      /^\[Stack\/Orders\] fifo must be true or false, got "true"$/,
+    ],
+    [
+      'a queue encryption that is not a WorkQueueEncryption (JavaScript)',
+      (stack) => new TopicFanOut(stack, 'Orders').addQueue('Q', { encryption: 'kms' as WorkQueueEncryption }),
+      /^\[Stack\/Orders\] addQueue\("Q"\) encryption must be one of WorkQueueEncryption\.SQS_MANAGED or WorkQueueEncryption\.KMS, got "kms"$/,
+    ],
+    [
+      'a removal policy that is not one, to applyRemovalPolicy',
+      (stack) => new TopicFanOut(stack, 'Orders').applyRemovalPolicy('delete' as RemovalPolicy),
+      /^\[Stack\/Orders\] applyRemovalPolicy policy must be RemovalPolicy\.RETAIN, RemovalPolicy\.DESTROY or RemovalPolicy\.RETAIN_ON_UPDATE_OR_DELETE, got "delete"$/,
+    ],
+    [
+      'RemovalPolicy.SNAPSHOT, to applyRemovalPolicy',
+      (stack) => new TopicFanOut(stack, 'Orders').applyRemovalPolicy(RemovalPolicy.SNAPSHOT),
+      /^\[Stack\/Orders\] applyRemovalPolicy policy must be .*: CloudFormation cannot snapshot SQS queues and KMS keys, got "RemovalPolicy\.SNAPSHOT"$/,
+    ],
+    [
+      'a queue that is an ARN string (JavaScript)',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueueSubscriber(
+          'Q',
+          'arn:aws:sqs:us-east-1:123456789012:q' as unknown as sqs.IQueue,
+        ),
+      /^\[Stack\/Orders\] addQueueSubscriber queue must be an sqs\.IQueue \(e\.g\. sqs\.Queue\.fromQueueArn\(\.\.\.\) for a queue defined elsewhere\), got "arn:aws:sqs:us-east-1:123456789012:q"$/,
+    ],
+    [
+      'a function that is an ARN string (JavaScript)',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addLambdaSubscriber(
+          'F',
+          'arn:aws:lambda:us-east-1:123456789012:function:f' as unknown as lambda.IFunction,
+        ),
+      /^\[Stack\/Orders\] addLambdaSubscriber fn must be a lambda\.IFunction .*, got "arn:aws:lambda:us-east-1:123456789012:function:f"$/,
+    ],
+    [
+      'a topic that is an ARN string (JavaScript)',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders', {
+          topic: 'arn:aws:sns:us-east-1:123456789012:orders' as unknown as sns.ITopic,
+        }),
+      /^\[Stack\/Orders\] topic must be an sns\.ITopic .*, got "arn:aws:sns:us-east-1:123456789012:orders"$/,
+    ],
+    [
+      'a URL that is not a string (JavaScript)',
+      (stack) => new TopicFanOut(stack, 'Orders').addHttpsSubscriber('Hooks', 42 as unknown as string),
+      /^\[Stack\/Orders\] addHttpsSubscriber url must be an https:\/\/ URL with a host \(SNS would send plain-text HTTP\), got 42$/,
+    ],
+    [
+      'a source ARN that is not a string (JavaScript)',
+      (stack) => new TopicFanOut(stack, 'Orders').allowServicePublish('s3.amazonaws.com', 7 as unknown as string),
+      /^\[Stack\/Orders\] allowServicePublish sourceArn must be an ARN \(it may contain \* wildcards\), got 7$/,
+    ],
+    [
+      'an email address longer than RFC 5321 allows',
+      (stack) => new TopicFanOut(stack, 'Orders').addEmailSubscriber('Ops', `${'l'.repeat(65)}@example.com`),
+      /^\[Stack\/Orders\] addEmailSubscriber address must be an email address: a local part of at most 64 octets/,
+    ],
+    [
+      'a FIFO-named queue (part deploy-time) behind a standard topic',
+      (stack) =>
+        new TopicFanOut(stack, 'Orders').addQueue('Q', {
+          fifo: false,
+          queueName: `${Lazy.string({ produce: () => 'q' })}.fifo`,
+        }),
+      /^\[Stack\/Orders\] addQueue\("Q"\) queueName may end in "\.fifo" only for a FIFO queue \(fifo is false\), got a deploy-time value "q\.fifo"$/,
+    ],
+  ];
+  test.each(cases)('%s', (_name, build, message) => {
+    expect(() => build(strictStack())).toThrow(message);
+  });
+});
+
+describe('TopicFanOut enforces AWS limits', () => {
+  test('a literal topic name another construct of the app gave in the same account and Region is refused', () => {
+    const app = strictApp();
+    const env = { account: '123456789012', region: 'us-east-1' };
+    new TopicFanOut(new Stack(app, 'One', { env }), 'Orders', { topicName: 'orders' });
+    expect(() => new TopicFanOut(new Stack(app, 'Two', { env }), 'Orders', { topicName: 'orders' })).toThrow(
+      /^\[Two\/Orders\] topicName must give a SNS topic name unique within one account and region; the name is already given to One\/Orders, got "orders"$/,
+    );
+    // Another Region has names of its own.
+    new TopicFanOut(new Stack(app, 'Three', { env: { ...env, region: 'eu-west-1' } }), 'Orders', {
+      topicName: 'orders',
+    });
+  });
+
+  test('a topic name of 256 characters with .fifo is accepted; 257 is refused', () => {
+    new TopicFanOut(strictStack(), 'Orders', { topicName: `${'a'.repeat(251)}.fifo` });
+    expect(() => new TopicFanOut(strictStack(), 'Orders', { topicName: `${'a'.repeat(252)}.fifo` })).toThrow(
+      /^\[Stack\/Orders\] topicName must be 1 to 256 characters \(including any "\.fifo" suffix\)/,
+    );
+    expect(() => new TopicFanOut(strictStack(), 'Orders', { topicName: '.fifo' })).toThrow(
+      /^\[Stack\/Orders\] topicName must be 1 to 256 characters/,
+    );
+    expect(() => new TopicFanOut(strictStack(), 'Orders', { topicName: 'ordérs' })).toThrow(
+      /^\[Stack\/Orders\] topicName must be 1 to 256 characters/,
+    );
+  });
+
+  test('a queue subscribed to a 20th topic would hold 21 statements in its policy: refused (SQS allows 20)', () => {
+    const stack = strictStack();
+    const queue = new WorkQueue(stack, 'Shared');
+    for (let i = 0; i < 19; i++) {
+      new TopicFanOut(stack, `Topic${i}`).addQueueSubscriber('Shared', queue);
+    }
+    expect(() => new TopicFanOut(stack, 'Topic19').addQueueSubscriber('Shared', queue)).toThrow(
+      /^\[Stack\/Topic19\] addQueueSubscriber queue would make the queue policy hold 21 statements \(one per topic that sends to it\); SQS allows at most 20, got "Stack\/Shared"$/,
+    );
+  });
+
+  test('a topic policy of more than 100 statements is refused (an SNS limit)', () => {
+    const fanOut = new TopicFanOut(strictStack(), 'Orders');
+    // The TLS-only deny and 99 accounts: 100 statements.
+    for (let i = 0; i < 99; i++) {
+      fanOut.allowAccountPublish(String(100000000000 + i));
+    }
+    expect(() => fanOut.allowAccountPublish('222222222222')).toThrow(
+      /^\[Stack\/Orders\] allowAccountPublish would make the topic policy hold 101 statements; SNS allows at most 100, got "222222222222"$/,
+    );
+  });
+
+  test('more than 200 filtered subscriptions: a warning names the SNS quota of filter policies per topic', () => {
+    const fanOut = new TopicFanOut(strictStack(), 'Orders');
+    for (let i = 0; i < 201; i++) {
+      fanOut.addHttpsSubscriber(`Hook${i}`, `https://hooks.example.com/${i}`, { filterPolicy: LARGE_ORDERS });
+    }
+    const warnings = fanOut.node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => m.data);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^More than 200 subscriptions of this topic have a filter policy, the default SNS quota of filter policies per topic/,
+      ),
+    ]);
+  });
+
+  test("the shared dead-letter queue's age alarm can fire: its threshold is below the queue's retention", () => {
+    const stack = strictStack();
+    const fanOut = new TopicFanOut(stack, 'Orders');
+    fanOut.addQueue('Fulfilment');
+    const template = Template.fromStack(stack).toJSON();
+    const alarm = template.Resources[logicalId(fanOut.subscriptionDeadLetterQueueMessageAgeAlarm!)].Properties;
+    const queue = template.Resources[logicalId(fanOut.subscriptionDeadLetterQueue!.queue)].Properties;
+    expect(alarm.Threshold).toBeLessThan(queue.MessageRetentionPeriod);
+  });
+
+  test('a given topic of another Region: subscribers need a dead-letter queue of their own, in its Region', () => {
+    const stack = strictStack();
+    const topic = sns.Topic.fromTopicArn(stack, 'Far', 'arn:aws:sns:eu-west-1:123456789012:orders');
+    const fanOut = new TopicFanOut(stack, 'Orders', { topic });
+    expect(() => fanOut.addQueue('Fulfilment')).toThrow(
+      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) deadLetterQueue must be given, a queue in eu-west-1: the topic is in eu-west-1, and SNS requires a subscription's dead-letter queue in the subscription's \(its topic's\) Region, while the shared subscription dead-letter queue is in this stack's, us-east-1, got undefined$/,
+    );
+    expect(() => fanOut.addEmailSubscriber('Ops', 'ops@example.com')).toThrow(
+      /^\[Stack\/Orders\] addEmailSubscriber cannot subscribe, as it takes no dead-letter queue: the topic is in eu-west-1/,
+    );
+    expect(() =>
+      fanOut.addQueue('Fulfilment', {
+        deadLetterQueue: sqs.Queue.fromQueueArn(stack, 'Near', 'arn:aws:sqs:us-east-1:123456789012:undeliverable'),
+      }),
+    ).toThrow(
+      /^\[Stack\/Orders\] addQueue\("Fulfilment"\) deadLetterQueue must be in the account and Region of the subscription \(123456789012, eu-west-1; an SNS limit\)/,
+    );
+    fanOut.addQueue('Fulfilment', {
+      deadLetterQueue: sqs.Queue.fromQueueArn(stack, 'FarDlq', 'arn:aws:sqs:eu-west-1:123456789012:undeliverable'),
+    });
+    // The subscription is made in the topic's Region.
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Region: 'eu-west-1' });
+  });
+
+  test('a queue of a stack of another environment is refused (CloudFormation references stay in one environment)', () => {
+    const app = strictApp();
+    const stack = new Stack(app, 'Topics', { env: { account: '123456789012', region: 'us-east-1' } });
+    const far = new Stack(app, 'Queues', { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(() => new TopicFanOut(stack, 'Orders').addQueueSubscriber('Q', new WorkQueue(far, 'Q'))).toThrow(
+      /^\[Topics\/Orders\] addQueueSubscriber queue must be in a stack of the topic's environment \(123456789012, us-east-1\), not 123456789012, eu-west-1: .*, got "Queues\/Q"$/,
+    );
   });
 });

@@ -1,61 +1,103 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import { invalidProp } from '../validation';
+import { validateDeliveryPolicy } from './delivery-policy';
 
 /** What a subscriber may ask for that SNS limits. */
 export interface SubscriptionLimits {
   readonly filterPolicy?: Record<string, sns.SubscriptionFilter>;
   readonly filterPolicyWithMessageBody?: Record<string, sns.FilterOrPolicy>;
   readonly deliveryPolicy?: sns.DeliveryPolicy;
+  readonly rawMessageDelivery?: boolean;
 }
 
-/** SNS's documented limits of a filter policy. */
+/*
+ * SNS's limits of a filter policy, from "Filter policy constraints in Amazon SNS",
+ * https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html: at most five
+ * keys; the total combination of values (the product of the number of values of each array) at most
+ * 150; numeric values from -10^9 to 10^9.
+ */
 const FILTER_POLICY_MAX_KEYS = 5;
 const FILTER_POLICY_MAX_COMBINATIONS = 150;
-
-/** SNS's documented limits of an HTTP/S delivery policy. */
-const DELIVERY_POLICY_MAX_RETRIES = 100;
-const DELIVERY_POLICY_MAX_DELAY_SECONDS = 3600;
-const DELIVERY_POLICY_MAX_TOTAL_RETRY_SECONDS = 3600;
+const FILTER_NUMERIC_LIMIT = 1e9;
 
 /**
- * Refuses what SNS would refuse at deploy time: filter policies beyond its limits and delivery policies
- * outside its ranges.
+ * Refuses what SNS would refuse at deploy time (filter policies beyond its limits, delivery policies
+ * outside its ranges) and what a JavaScript caller can pass where TypeScript would not let them: a
+ * plain object instead of a `SubscriptionFilter`, a string instead of a boolean.
  *
  * @param prefix what goes before the prop name in the message: '' in the subscription itself, e.g.
  *   `addQueue("Analytics") ` in a method of the fan-out, so that the message names the method and the id
  */
 export function validateSubscriptionLimits(scope: IConstruct, prefix: string, limits: SubscriptionLimits): void {
+  validateBoolean(scope, `${prefix}rawMessageDelivery`, limits.rawMessageDelivery);
   validateFilterPolicies(scope, prefix, limits);
-  if (limits.deliveryPolicy) {
-    validateDeliveryPolicy(scope, prefix, limits.deliveryPolicy);
+  if (limits.deliveryPolicy !== undefined) {
+    validateDeliveryPolicy(scope, `${prefix}deliveryPolicy`, limits.deliveryPolicy);
+  }
+}
+
+/** A boolean prop: `true`, `false` or unset, never `'true'` or `1` (which would reach the template as they are). */
+export function validateBoolean(scope: IConstruct, prop: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean' && !Token.isUnresolved(value)) {
+    throw invalidProp(scope, prop, 'must be true or false', value);
   }
 }
 
 function validateFilterPolicies(scope: IConstruct, prefix: string, options: SubscriptionLimits): void {
-  if (options.filterPolicy && options.filterPolicyWithMessageBody) {
+  if (options.filterPolicy !== undefined && options.filterPolicyWithMessageBody !== undefined) {
     throw invalidProp(
       scope,
       `${prefix}filterPolicy`,
       'and filterPolicyWithMessageBody are mutually exclusive (SNS filters on attributes or on the body, not both)',
-      `keys ${Object.keys(options.filterPolicy).join(', ')}`,
+      `keys ${keysOf(options.filterPolicy).join(', ')}`,
     );
   }
-  if (options.filterPolicy) {
-    const keys = Object.keys(options.filterPolicy);
-    validateFilterKeyCount(scope, `${prefix}filterPolicy`, keys);
-    const combinations = keys.reduce((product, key) => product * options.filterPolicy![key].conditions.length, 1);
-    validateFilterCombinations(scope, `${prefix}filterPolicy`, combinations);
+  if (options.filterPolicy !== undefined) {
+    const prop = `${prefix}filterPolicy`;
+    const keys = validateKeys(scope, prop, options.filterPolicy);
+    let combinations = 1;
+    for (const key of keys) {
+      const filter = options.filterPolicy[key] as unknown;
+      if (!isSubscriptionFilter(filter)) {
+        throw invalidProp(
+          scope,
+          `${prop}.${key}`,
+          'must be a SubscriptionFilter (e.g. SubscriptionFilter.stringFilter(...))',
+          filter,
+        );
+      }
+      validateNumericValues(scope, `${prop}.${key}`, filter.conditions);
+      combinations *= filter.conditions.length;
+    }
+    validateFilterCombinations(scope, prop, combinations);
   }
-  if (options.filterPolicyWithMessageBody) {
+  if (options.filterPolicyWithMessageBody !== undefined) {
     const prop = `${prefix}filterPolicyWithMessageBody`;
-    validateFilterKeyCount(scope, prop, Object.keys(options.filterPolicyWithMessageBody));
-    validateFilterCombinations(scope, prop, bodyFilterCombinations(options.filterPolicyWithMessageBody));
+    validateKeys(scope, prop, options.filterPolicyWithMessageBody);
+    validateFilterCombinations(scope, prop, bodyFilterCombinations(scope, prop, options.filterPolicyWithMessageBody));
   }
 }
 
-function validateFilterKeyCount(scope: IConstruct, prop: string, keys: string[]): void {
+function keysOf(policy: unknown): string[] {
+  return typeof policy === 'object' && policy !== null ? Object.keys(policy) : [];
+}
+
+/** A filter policy is an object of 1 to 5 keys. */
+function validateKeys(scope: IConstruct, prop: string, policy: unknown): string[] {
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw invalidProp(scope, prop, 'must be an object of filters by key', policy);
+  }
+  const keys = Object.keys(policy);
+  if (keys.length === 0) {
+    throw invalidProp(
+      scope,
+      prop,
+      `must have 1 to ${FILTER_POLICY_MAX_KEYS} keys (omit it to deliver every message)`,
+      '{}',
+    );
+  }
   if (keys.length > FILTER_POLICY_MAX_KEYS) {
     throw invalidProp(
       scope,
@@ -64,6 +106,41 @@ function validateFilterKeyCount(scope: IConstruct, prop: string, keys: string[])
       `${keys.length} keys (${keys.join(', ')})`,
     );
   }
+  return keys;
+}
+
+function isSubscriptionFilter(value: unknown): value is sns.SubscriptionFilter {
+  return typeof value === 'object' && value !== null && Array.isArray((value as sns.SubscriptionFilter).conditions);
+}
+
+function isFilterOrPolicy(value: unknown): value is sns.FilterOrPolicy {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as sns.FilterOrPolicy).isPolicy === 'function' &&
+    typeof (value as sns.FilterOrPolicy).isFilter === 'function'
+  );
+}
+
+/** Numbers in a filter's conditions (`{ numeric: ['>', 5] }`) must be finite and within SNS's range. */
+function validateNumericValues(scope: IConstruct, prop: string, conditions: unknown): void {
+  const visit = (value: unknown): void => {
+    if (typeof value === 'number' && !Token.isUnresolved(value)) {
+      if (!Number.isFinite(value) || Math.abs(value) > FILTER_NUMERIC_LIMIT) {
+        throw invalidProp(
+          scope,
+          prop,
+          'may match numbers from -1,000,000,000 to 1,000,000,000 only (an SNS limit; NaN and Infinity are no numbers to SNS)',
+          value,
+        );
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach(visit);
+    } else if (typeof value === 'object' && value !== null) {
+      Object.values(value).forEach(visit);
+    }
+  };
+  visit(conditions);
 }
 
 function validateFilterCombinations(scope: IConstruct, prop: string, combinations: number): void {
@@ -78,107 +155,36 @@ function validateFilterCombinations(scope: IConstruct, prop: string, combination
 }
 
 /** SNS multiplies the number of values of every leaf key, however deep it is nested. */
-function bodyFilterCombinations(policy: Record<string, sns.FilterOrPolicy>): number {
+function bodyFilterCombinations(scope: IConstruct, prop: string, policy: Record<string, unknown>): number {
   let product = 1;
-  for (const value of Object.values(policy)) {
+  for (const [key, value] of Object.entries(policy)) {
+    if (!isFilterOrPolicy(value)) {
+      throw invalidProp(
+        scope,
+        `${prop}.${key}`,
+        'must be a FilterOrPolicy (FilterOrPolicy.filter(...) or FilterOrPolicy.policy(...))',
+        value,
+      );
+    }
     if (value.isPolicy()) {
-      product *= bodyFilterCombinations((value as sns.Policy).policyDoc);
+      const nested = (value as sns.Policy).policyDoc as unknown;
+      if (typeof nested !== 'object' || nested === null || Array.isArray(nested)) {
+        throw invalidProp(scope, `${prop}.${key}`, 'must be an object of filters by key', nested);
+      }
+      product *= bodyFilterCombinations(scope, `${prop}.${key}`, nested as Record<string, unknown>);
     } else if (value.isFilter()) {
-      product *= (value as sns.Filter).filterDoc.conditions.length;
+      const filter = (value as sns.Filter).filterDoc as unknown;
+      if (!isSubscriptionFilter(filter)) {
+        throw invalidProp(
+          scope,
+          `${prop}.${key}`,
+          'must be a SubscriptionFilter (e.g. SubscriptionFilter.stringFilter(...))',
+          filter,
+        );
+      }
+      validateNumericValues(scope, `${prop}.${key}`, filter.conditions);
+      product *= filter.conditions.length;
     }
   }
   return product;
-}
-
-function validateDeliveryPolicy(scope: IConstruct, prefix: string, policy: sns.DeliveryPolicy): void {
-  const retryProp = `${prefix}deliveryPolicy.healthyRetryPolicy`;
-  const retry = policy.healthyRetryPolicy;
-  if (retry) {
-    const numRetries = retry.numRetries ?? 3;
-    const phaseCounts: Array<[string, number | undefined]> = [
-      ['numNoDelayRetries', retry.numNoDelayRetries],
-      ['numMinDelayRetries', retry.numMinDelayRetries],
-      ['numMaxDelayRetries', retry.numMaxDelayRetries],
-    ];
-    const checkedCounts: Array<[string, number | undefined]> = [['numRetries', retry.numRetries], ...phaseCounts];
-    for (const [name, value] of checkedCounts) {
-      if (value === undefined || Token.isUnresolved(value)) {
-        continue;
-      }
-      if (!Number.isInteger(value) || value < 0 || value > DELIVERY_POLICY_MAX_RETRIES) {
-        throw invalidProp(
-          scope,
-          `${retryProp}.${name}`,
-          `must be an integer between 0 and ${DELIVERY_POLICY_MAX_RETRIES}`,
-          value,
-        );
-      }
-    }
-    const minDelay = delaySeconds(scope, `${retryProp}.minDelayTarget`, retry.minDelayTarget) ?? 20;
-    const maxDelay = delaySeconds(scope, `${retryProp}.maxDelayTarget`, retry.maxDelayTarget) ?? 20;
-    if (minDelay > maxDelay) {
-      throw invalidProp(
-        scope,
-        `${retryProp}.minDelayTarget`,
-        `must not exceed maxDelayTarget (${maxDelay} seconds)`,
-        retry.minDelayTarget ?? Duration.seconds(minDelay),
-      );
-    }
-    if (
-      Token.isUnresolved(numRetries) ||
-      phaseCounts.some(([, value]) => value !== undefined && Token.isUnresolved(value))
-    ) {
-      return;
-    }
-    const [noDelay, atMinDelay, atMaxDelay] = phaseCounts.map(([, value]) => value ?? 0);
-    if (noDelay + atMinDelay + atMaxDelay > numRetries) {
-      throw invalidProp(
-        scope,
-        retryProp,
-        `numNoDelayRetries + numMinDelayRetries + numMaxDelayRetries must not exceed numRetries (${numRetries})`,
-        noDelay + atMinDelay + atMaxDelay,
-      );
-    }
-    // The backoff retries wait at least minDelayTarget each, so this is the shortest the
-    // policy can take; SNS refuses any policy that takes longer than an hour.
-    const backoffRetries = numRetries - noDelay - atMinDelay - atMaxDelay;
-    const shortestTotal = atMinDelay * minDelay + backoffRetries * minDelay + atMaxDelay * maxDelay;
-    if (shortestTotal > DELIVERY_POLICY_MAX_TOTAL_RETRY_SECONDS) {
-      throw invalidProp(
-        scope,
-        retryProp,
-        `must retry for at most ${DELIVERY_POLICY_MAX_TOTAL_RETRY_SECONDS} seconds in all (an SNS limit)`,
-        `at least ${shortestTotal} seconds`,
-      );
-    }
-  }
-  const maxReceivesPerSecond = policy.throttlePolicy?.maxReceivesPerSecond;
-  if (
-    maxReceivesPerSecond !== undefined &&
-    !Token.isUnresolved(maxReceivesPerSecond) &&
-    (!Number.isInteger(maxReceivesPerSecond) || maxReceivesPerSecond < 1)
-  ) {
-    throw invalidProp(
-      scope,
-      `${prefix}deliveryPolicy.throttlePolicy.maxReceivesPerSecond`,
-      'must be an integer of at least 1',
-      maxReceivesPerSecond,
-    );
-  }
-}
-
-function delaySeconds(scope: IConstruct, prop: string, delay: Duration | undefined): number | undefined {
-  if (delay === undefined || delay.isUnresolved()) {
-    return undefined;
-  }
-  const millis = delay.toMilliseconds();
-  if (millis % 1000 !== 0 || millis < 1000 || millis > DELIVERY_POLICY_MAX_DELAY_SECONDS * 1000) {
-    throw invalidProp(
-      scope,
-      prop,
-      `must be a whole number of seconds between 1 and ${DELIVERY_POLICY_MAX_DELAY_SECONDS}`,
-      delay,
-    );
-  }
-  return millis / 1000;
 }
