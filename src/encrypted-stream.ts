@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Resource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -10,12 +10,35 @@ import { KclApplication, KclApplicationOptions } from './kcl-application';
 import { acknowledge, ACKNOWLEDGMENTS } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_KINESIS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
-import { childIdFromName, validateApplicationName, validateConsumerName } from './private/encrypted-stream/names';
+import { declareStream } from './private/encrypted-stream/consumers';
+import {
+  childIdFromName,
+  validateApplicationName,
+  validateConsumerName,
+  validateStreamName,
+} from './private/encrypted-stream/names';
+import { constructFor } from './private/encrypted-stream/origin';
+import {
+  validateBoolean,
+  validateDuration,
+  refuseDroppedKeyGrant,
+  validateGrantee,
+  validateReference,
+  validateRemovalPolicyArgument,
+  validateTokenDurationUnit,
+} from './private/encrypted-stream/values';
 import { grantWithKey } from './private/grants';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { childNamespace } from './private/namespaces';
+import { claimPhysicalName } from './private/physical-names';
 import { resolveRemovalPolicy } from './private/removal-policy';
-import { invalidProp, validateDurationInRange, validateIntegerInRange } from './private/validation';
+import {
+  durationMillis,
+  invalidProp,
+  methodArgument,
+  validateEnumValue,
+  validateIntegerInRange,
+} from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
 /**
@@ -40,16 +63,28 @@ export interface EncryptedStreamProps {
   readonly streamName?: string;
 
   /**
-   * Provisioned capacity: the number of shards (each takes 1 MB/s or 1,000 records/s in
-   * and gives 2 MB/s out). Leave it out for on-demand capacity, which scales by itself.
+   * Provisioned capacity: the number of shards, 1 to 100,000 (each takes 1 MB/s or 1,000 records/s in
+   * and gives 2 MB/s out). Leave it out for on-demand capacity, which scales by itself. The account's
+   * shard quota (500 or 200 by default, depending on the Region) can be raised on request.
    *
    * @default - on-demand capacity
    */
   readonly shardCount?: number;
 
   /**
+   * Whether the account is in the On-demand Advantage mode, an account-level setting of Kinesis Data
+   * Streams (UpdateAccountSettings) that CloudFormation can neither set nor read. An on-demand stream of
+   * such an account takes 50 enhanced fan-out consumers instead of 20. Only for on-demand capacity
+   * (no `shardCount`).
+   *
+   * @default false
+   */
+  readonly onDemandAdvantage?: boolean;
+
+  /**
    * How long records stay readable (24 hours to 8,760 hours, in whole hours). Readers
-   * that fall further behind than this lose records.
+   * that fall further behind than this lose records. A value known only at deploy time
+   * must be written in hours (`Duration.hours(parameter.valueAsNumber)`).
    *
    * @default Duration.hours(24)
    */
@@ -72,9 +107,11 @@ export interface EncryptedStreamProps {
 
   /**
    * Alarm when the oldest unread record is older than this: readers are falling behind and
-   * records will be trimmed before they are read.
+   * records will be trimmed before they are read. At least one minute and less than the retention
+   * period (a record is never older than that, so the alarm could not fire). A value known only at
+   * deploy time must be written in milliseconds (`Duration.millis(...)`), the unit of the metric.
    *
-   * @default - 75% of the retention period
+   * @default - 75% of the retention period (of 24 hours when the retention is known only at deploy time)
    */
   readonly iteratorAgeAlarmThreshold?: Duration;
 
@@ -95,6 +132,23 @@ export interface EncryptedStreamProps {
 }
 
 const ITERATOR_AGE_ALARM_SHARE = 0.75;
+
+/**
+ * Kinesis keeps records 24 to 8,760 hours, in whole hours ("Changing the data retention period",
+ * https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html; RetentionPeriodHours of
+ * AWS::Kinesis::Stream).
+ */
+const MIN_RETENTION = Duration.hours(24);
+const MAX_RETENTION = Duration.hours(8760);
+
+/**
+ * ShardCount of AWS::Kinesis::Stream is 1 to 100,000 (the resource's schema in the CloudFormation template
+ * reference, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kinesis-stream.html;
+ * cfn-lint checks the same schema). The account's shard quota is lower by default (500 or 200 per Region,
+ * "Quotas and limits", https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html) but can
+ * be raised, so it is not a limit of the template.
+ */
+const MAX_SHARD_COUNT = 100_000;
 
 const WRITE_ACTIONS = [
   'kinesis:PutRecord',
@@ -143,8 +197,12 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
     super(scope, id);
     validateProps(this, props);
     this.removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'Kinesis streams and KMS keys');
+    if (props.streamName !== undefined) {
+      // Stream names are unique per account and Region (CreateStream API reference).
+      claimPhysicalName(this, { kind: 'Kinesis data stream', name: props.streamName, prop: 'streamName' });
+    }
 
-    const retentionPeriod = props.retentionPeriod ?? Duration.hours(24);
+    const retentionPeriod = props.retentionPeriod ?? MIN_RETENTION;
     const awsManaged = props.encryption === EncryptedStreamEncryption.AWS_MANAGED;
     this.encryptionKey = awsManaged
       ? undefined
@@ -167,6 +225,7 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
     if (!awsManaged) {
       acknowledge(this.stream, ACKNOWLEDGMENTS.streamWithCustomerManagedKey);
     }
+    declareStream(this, this.stream, props.onDemandAdvantage === true);
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
     const path = this.node.path;
@@ -194,9 +253,14 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       0,
       `PutRecords calls to ${path} left records unwritten; producers must retry them.`,
     );
+    // A retention known only at deploy time is at least 24 hours: 75% of that alarms early, never too late.
+    const knownRetention = retentionPeriod.isUnresolved() ? MIN_RETENTION : retentionPeriod;
     const iteratorAgeThreshold =
       props.iteratorAgeAlarmThreshold ??
-      Duration.seconds(Math.floor(retentionPeriod.toSeconds() * ITERATOR_AGE_ALARM_SHARE));
+      Duration.seconds(Math.floor(knownRetention.toSeconds() * ITERATOR_AGE_ALARM_SHARE));
+    const behind = iteratorAgeThreshold.isUnresolved()
+      ? 'behind by more than the deploy-time threshold'
+      : `${iteratorAgeThreshold.toHumanString()} behind`;
     this.iteratorAgeAlarm = this.alarm(
       'IteratorAgeAlarm',
       this.stream.metricGetRecordsIteratorAgeMilliseconds({
@@ -204,7 +268,7 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
         period: Duration.minutes(5),
       }),
       iteratorAgeThreshold.toMilliseconds(),
-      `Readers of ${path} are ${iteratorAgeThreshold.toHumanString()} behind: records will be trimmed before they are read.`,
+      `Readers of ${path} are ${behind}: records will be trimmed before they are read.`,
     );
   }
 
@@ -257,7 +321,7 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
    * `kms:GenerateDataKey` on its key.
    */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnStream(grantee, WRITE_ACTIONS, ['kms:GenerateDataKey']);
+    return this.grantOnStream('grantWrite', grantee, WRITE_ACTIONS, ['kms:GenerateDataKey']);
   }
 
   /**
@@ -266,7 +330,7 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
    * `kinesis:DescribeStreamSummary` on this stream, and `kms:Decrypt` on its key.
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grantOnStream(grantee, STREAM_READ_ACTIONS, ['kms:Decrypt']);
+    return this.grantOnStream('grantRead', grantee, STREAM_READ_ACTIONS, ['kms:Decrypt']);
   }
 
   /**
@@ -275,13 +339,14 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     const actions = [...new Set([...STREAM_READ_ACTIONS, ...WRITE_ACTIONS])];
-    return this.grantOnStream(grantee, actions, ['kms:Decrypt', 'kms:GenerateDataKey']);
+    return this.grantOnStream('grantReadWrite', grantee, actions, ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 
   /**
    * Lets the grantee perform the given actions on this stream (not on its key).
    */
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    validateGrantee(this, methodArgument('grant', 'grantee'), grantee);
     return this.stream.grant(grantee, ...actions);
   }
 
@@ -289,6 +354,12 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
    * Applies the removal policy to the stream and to a key created for it.
    */
   public applyRemovalPolicy(policy: RemovalPolicy): void {
+    validateRemovalPolicyArgument(
+      this,
+      methodArgument('applyRemovalPolicy', 'policy'),
+      policy,
+      'Kinesis streams and KMS keys',
+    );
     this.stream.applyRemovalPolicy(policy);
     if (this.encryptionKey instanceof kms.Key && this.encryptionKey.node.scope === this) {
       this.encryptionKey.applyRemovalPolicy(policy);
@@ -298,12 +369,12 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
   /**
    * Adds an enhanced fan-out consumer, `Consumers/<consumerName>` under this stream: a reader that
    * gets its own 2 MB/s per shard, so that several applications read the stream at full speed
-   * (up to 20 per stream).
+   * (up to 20 per stream; 50 with `onDemandAdvantage`).
    *
    * @param consumerName the consumer's name, unique within the stream (1 to 128 letters, digits, `_`, `.`, `-`)
    */
   public addConsumer(consumerName: string): EnhancedFanOutConsumer {
-    const prop = 'addConsumer consumerName';
+    const prop = methodArgument('addConsumer', 'consumerName');
     validateConsumerName(this, prop, consumerName);
     const id = childIdFromName(
       this,
@@ -312,7 +383,12 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       this.consumerList.map((consumer) => consumer.node.id),
       'consumer',
     );
-    const consumer = new EnhancedFanOutConsumer(childNamespace(this, 'Consumers'), id, { stream: this, consumerName });
+    const namespace = childNamespace(this, 'Consumers');
+    const consumer = constructFor(
+      namespace,
+      { scope: this, method: 'addConsumer', argumentOf: { consumerName: 'consumerName' } },
+      () => new EnhancedFanOutConsumer(namespace, id, { stream: this, consumerName }),
+    );
     this.consumerList.push(consumer);
     return consumer;
   }
@@ -320,9 +396,12 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
   /**
    * Prepares what a Kinesis Client Library (KCL) application needs, `KclApplications/<applicationName>`
    * under this stream: its lease table, named after the application as KCL expects, alarms on the table,
-   * and grants for the grantee on the stream, the table and CloudWatch metrics. Point the KCL worker at it
-   * with the same application name (`ConfigsBuilder(streamName, applicationName, ...)` in Java,
-   * `applicationName` in the properties file of the MultiLangDaemon).
+   * and grants for the grantee on the stream, its consumers, the tables and CloudWatch metrics. Point the
+   * KCL worker at it with the same application name (`ConfigsBuilder(streamName, applicationName, ...)` in
+   * Java, `applicationName` in the properties file of the MultiLangDaemon).
+   *
+   * The application name is also the lease table's name, unique in the account and Region (across streams
+   * too), and KCL 3.x names two more tables after it.
    *
    * @param applicationName the KCL application name, which is also the lease table's name
    * @param grantee the identity the KCL workers run as (a role, user or group)
@@ -333,8 +412,12 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
     grantee: iam.IGrantable,
     options: KclApplicationOptions = {},
   ): KclApplication {
-    const prop = 'addKclApplication applicationName';
+    const prop = methodArgument('addKclApplication', 'applicationName');
     validateApplicationName(this, prop, applicationName);
+    validateGrantee(this, methodArgument('addKclApplication', 'grantee'), grantee);
+    if (typeof options !== 'object' || options === null) {
+      throw invalidProp(this, methodArgument('addKclApplication', 'options'), 'must be KclApplicationOptions', options);
+    }
     const id = childIdFromName(
       this,
       prop,
@@ -342,13 +425,25 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       this.kclApplicationList.map((application) => application.node.id),
       'KCL application',
     );
-    const application = new KclApplication(childNamespace(this, 'KclApplications'), id, {
-      applicationName,
-      stream: this,
-      removalPolicy: options.removalPolicy ?? this.removalPolicy,
-      alarmTopic: options.alarmTopic ?? this.alarmTopic,
-    });
-    application.grantWorker(grantee);
+    const namespace = childNamespace(this, 'KclApplications');
+    const application = constructFor(
+      namespace,
+      {
+        scope: this,
+        method: 'addKclApplication',
+        argumentOf: { applicationName: 'applicationName', grantee: 'grantee' },
+      },
+      () => {
+        const created = new KclApplication(namespace, id, {
+          applicationName,
+          stream: this,
+          removalPolicy: options.removalPolicy ?? this.removalPolicy,
+          alarmTopic: options.alarmTopic ?? this.alarmTopic,
+        });
+        created.grantWorker(grantee);
+        return created;
+      },
+    );
     this.kclApplicationList.push(application);
     return application;
   }
@@ -453,8 +548,10 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
     return this.stream.metric(metricName, props);
   }
 
-  private grantOnStream(grantee: iam.IGrantable, actions: string[], keyActions: string[]): iam.Grant {
-    return grantWithKey({
+  private grantOnStream(method: string, grantee: iam.IGrantable, actions: string[], keyActions: string[]): iam.Grant {
+    const prop = methodArgument(method, 'grantee');
+    validateGrantee(this, prop, grantee);
+    const grant = grantWithKey({
       grantee,
       actions,
       resourceArns: [this.stream.streamArn],
@@ -462,6 +559,8 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       key: this.encryptionKey,
       keyActions,
     });
+    refuseDroppedKeyGrant(this, prop, grantee, grant, this.encryptionKey, keyActions);
+    return grant;
   }
 
   private alarm(id: string, metric: cloudwatch.Metric, threshold: number, description: string): cloudwatch.Alarm {
@@ -476,21 +575,24 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
 }
 
 function validateProps(scope: Construct, props: EncryptedStreamProps): void {
-  validateDurationInRange(scope, 'retentionPeriod', props.retentionPeriod, Duration.hours(24), Duration.hours(8760));
-  const retention = props.retentionPeriod;
-  if (retention && !retention.isUnresolved() && retention.toSeconds() % 3600 !== 0) {
-    throw invalidProp(scope, 'retentionPeriod', 'must be a whole number of hours between 24 and 8,760', retention);
+  if (typeof props !== 'object' || props === null) {
+    throw invalidProp(scope, 'props', 'must be EncryptedStreamProps', props);
   }
-  if (props.shardCount !== undefined && !Token.isUnresolved(props.shardCount)) {
-    validateIntegerInRange(scope, 'shardCount', props.shardCount, 1, Number.MAX_SAFE_INTEGER);
+  validateRetention(scope, props.retentionPeriod);
+  validateIntegerInRange(scope, 'shardCount', props.shardCount, 1, MAX_SHARD_COUNT);
+  validateBoolean(scope, 'onDemandAdvantage', props.onDemandAdvantage);
+  if (props.onDemandAdvantage === true && props.shardCount !== undefined) {
+    throw invalidProp(
+      scope,
+      'onDemandAdvantage',
+      'must not be true with shardCount: On-demand Advantage applies to on-demand streams (omit shardCount)',
+      props.onDemandAdvantage,
+    );
   }
-  validateDurationInRange(
-    scope,
-    'iteratorAgeAlarmThreshold',
-    props.iteratorAgeAlarmThreshold,
-    Duration.minutes(1),
-    Duration.hours(8760),
-  );
+  validateIteratorAgeThreshold(scope, props.iteratorAgeAlarmThreshold, props.retentionPeriod);
+  validateEnumValue(scope, 'encryption', props.encryption, 'EncryptedStreamEncryption', EncryptedStreamEncryption);
+  validateReference(scope, 'encryptionKey', props.encryptionKey, 'keyArn', 'a kms.IKey');
+  validateReference(scope, 'alarmTopic', props.alarmTopic, 'topicArn', 'an sns.ITopic');
   if (props.encryption === EncryptedStreamEncryption.AWS_MANAGED && props.encryptionKey) {
     throw invalidProp(
       scope,
@@ -507,8 +609,44 @@ function validateProps(scope: Construct, props: EncryptedStreamProps): void {
       AWS_MANAGED_KINESIS_KEY_ALIAS,
     );
   }
-  const name = props.streamName;
-  if (name !== undefined && !Token.isUnresolved(name) && !/^[A-Za-z0-9_.-]{1,128}$/.test(name)) {
-    throw invalidProp(scope, 'streamName', 'must be 1 to 128 letters, digits, hyphens, underscores and periods', name);
+  validateStreamName(scope, 'streamName', props.streamName);
+}
+
+function validateRetention(scope: Construct, retention: Duration | undefined): void {
+  // CloudFormation takes RetentionPeriodHours; a deploy-time amount in another unit cannot be converted.
+  validateTokenDurationUnit(scope, 'retentionPeriod', retention, 'hours', 'the stream takes whole hours');
+  validateDuration(scope, 'retentionPeriod', retention, MIN_RETENTION, MAX_RETENTION);
+  if (retention && !retention.isUnresolved() && durationMillis(retention) % 3_600_000 !== 0) {
+    throw invalidProp(scope, 'retentionPeriod', 'must be a whole number of hours between 24 and 8,760', retention);
+  }
+}
+
+/**
+ * At least a minute, and less than the retention period: the iterator age never exceeds the retention (older
+ * records are trimmed), so a threshold at or beyond it could never fire.
+ */
+function validateIteratorAgeThreshold(
+  scope: Construct,
+  threshold: Duration | undefined,
+  retention: Duration | undefined,
+): void {
+  const prop = 'iteratorAgeAlarmThreshold';
+  validateTokenDurationUnit(scope, prop, threshold, 'millis', 'the metric is in milliseconds');
+  validateDuration(scope, prop, threshold, Duration.minutes(1), MAX_RETENTION);
+  if (threshold === undefined || threshold.isUnresolved()) {
+    return;
+  }
+  const limit = retention === undefined ? MIN_RETENTION : retention;
+  const limitText = limit.isUnresolved()
+    ? `${MAX_RETENTION.toHumanString()} (the longest retention)`
+    : limit.toHumanString();
+  const limitMillis = limit.isUnresolved() ? MAX_RETENTION.toMilliseconds() : durationMillis(limit);
+  if (durationMillis(threshold) >= limitMillis) {
+    throw invalidProp(
+      scope,
+      prop,
+      `must be less than the retention period, ${limitText}: records are trimmed at that age, so the alarm could never fire`,
+      threshold,
+    );
   }
 }

@@ -1,9 +1,19 @@
 import { RemovalPolicy, Resource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { checkConsumerCapacity, consumerNamespace, registerConsumer } from './private/encrypted-stream/consumers';
 import { validateConsumerName } from './private/encrypted-stream/names';
+import { blameFor } from './private/encrypted-stream/origin';
+import {
+  refuseDroppedKeyGrant,
+  validateGrantee,
+  validateReference,
+  validateRemovalPolicyArgument,
+} from './private/encrypted-stream/values';
 import { grantWithKey } from './private/grants';
+import { claimPhysicalName } from './private/physical-names';
+import { invalidProp, methodArgument } from './private/validation';
 
 /**
  * Properties of an EnhancedFanOutConsumer.
@@ -15,7 +25,10 @@ export interface EnhancedFanOutConsumerProps {
    */
   readonly stream: kinesis.IStream;
 
-  /** The consumer's name, unique within the stream: 1 to 128 letters, digits, `_`, `.` and `-`. */
+  /**
+   * The consumer's name, unique within the stream: 1 to 128 letters, digits, `_`, `.` and `-`. A stream takes
+   * at most 20 enhanced fan-out consumers (50 if it is an On-demand Advantage stream).
+   */
   readonly consumerName: string;
 }
 
@@ -36,12 +49,29 @@ export class EnhancedFanOutConsumer extends Resource implements kinesis.IStreamC
 
   constructor(scope: Construct, id: string, props: EnhancedFanOutConsumerProps) {
     super(scope, id);
-    validateConsumerName(this, 'consumerName', props.consumerName);
+    const blame = blameFor(this);
+    if (typeof props !== 'object' || props === null) {
+      throw invalidProp(this, 'props', 'must give stream and consumerName', props);
+    }
+    validateReference(blame.scope, blame.prop('stream'), props.stream, 'streamArn', 'a kinesis.IStream');
+    if (props.stream === undefined) {
+      throw invalidProp(blame.scope, blame.prop('stream'), 'must be given (a kinesis.IStream)', props.stream);
+    }
+    validateConsumerName(blame.scope, blame.prop('consumerName'), props.consumerName);
+    checkConsumerCapacity(blame.scope, blame.prop('consumerName'), props.stream, props.consumerName);
+    // Kinesis: "For a given Kinesis data stream, each consumer must have a unique name" (RegisterStreamConsumer).
+    claimPhysicalName(blame.scope, {
+      kind: 'Kinesis stream consumer',
+      name: props.consumerName,
+      prop: blame.prop('consumerName'),
+      uniqueIn: consumerNamespace(props.stream),
+    });
     this.stream = props.stream;
     this.consumer = new kinesis.StreamConsumer(this, 'Resource', {
       streamConsumerName: props.consumerName,
       stream: this.stream,
     });
+    registerConsumer(props.stream, this.consumer.node.defaultChild as IConstruct, this);
   }
 
   /** The ARN of the consumer, which `SubscribeToShard` takes. */
@@ -73,16 +103,19 @@ export class EnhancedFanOutConsumer extends Resource implements kinesis.IStreamC
    * of your own that calls `SubscribeToShard`; Lambda and the KCL need `grantRead`.
    */
   public grantConsume(grantee: iam.IGrantable): iam.Grant {
-    return this.grantSubscribe(grantee).combine(
-      grantWithKey({
-        grantee,
-        actions: ['kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
-        resourceArns: [this.stream.streamArn],
-        resource: this.stream,
-        key: this.stream.encryptionKey,
-        keyActions: ['kms:Decrypt'],
-      }),
-    );
+    const prop = methodArgument('grantConsume', 'grantee');
+    validateGrantee(this, prop, grantee);
+    const subscribe = this.grantSubscribe(grantee);
+    const onStream = grantWithKey({
+      grantee,
+      actions: ['kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+      resourceArns: [this.stream.streamArn],
+      resource: this.stream,
+      key: this.stream.encryptionKey,
+      keyActions: ['kms:Decrypt'],
+    });
+    refuseDroppedKeyGrant(this, prop, grantee, onStream, this.stream.encryptionKey, ['kms:Decrypt']);
+    return subscribe.combine(onStream);
   }
 
   /**
@@ -92,6 +125,7 @@ export class EnhancedFanOutConsumer extends Resource implements kinesis.IStreamC
    * `KinesisConsumerEventSource` and the KCL call it; they also read the stream's shards.
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
+    validateGrantee(this, methodArgument('grantRead', 'grantee'), grantee);
     return this.grantSubscribe(grantee).combine(this.stream.grantRead(grantee));
   }
 
@@ -99,6 +133,7 @@ export class EnhancedFanOutConsumer extends Resource implements kinesis.IStreamC
    * Lets the grantee perform the given actions on this consumer.
    */
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    validateGrantee(this, methodArgument('grant', 'grantee'), grantee);
     return this.consumer.grant(grantee, ...actions);
   }
 
@@ -106,6 +141,12 @@ export class EnhancedFanOutConsumer extends Resource implements kinesis.IStreamC
    * Applies the removal policy to the consumer.
    */
   public applyRemovalPolicy(policy: RemovalPolicy): void {
+    validateRemovalPolicyArgument(
+      this,
+      methodArgument('applyRemovalPolicy', 'policy'),
+      policy,
+      'Kinesis stream consumers',
+    );
     this.consumer.applyRemovalPolicy(policy);
   }
 

@@ -1,18 +1,22 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledge, wildcardResource } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
-import { validateApplicationName } from './private/encrypted-stream/names';
-import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
+import { registerKclApplication } from './private/encrypted-stream/consumers';
+import { kclTableNames, validateApplicationName } from './private/encrypted-stream/names';
+import { Blame, blameFor } from './private/encrypted-stream/origin';
+import { validateGrantee, validateReference, validateRemovalPolicyArgument } from './private/encrypted-stream/values';
+import { KCL_CONSUMER_ACTIONS, KCL_STREAM_ACTIONS } from './private/kinesis-actions';
 import { grantThroughManagedPolicy } from './private/managed-policy-grants';
+import { claimPhysicalName } from './private/physical-names';
 import { resolveRemovalPolicy } from './private/removal-policy';
-import { invalidProp } from './private/validation';
+import { invalidProp, methodArgument } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
 /**
@@ -45,8 +49,10 @@ export interface KclApplicationOptions {
 export interface KclApplicationProps extends KclApplicationOptions {
   /**
    * The KCL application name. KCL names its lease table after it, so the table created
-   * here is found by workers configured with the same name. 3 to 255 letters, digits,
-   * `_`, `-` and `.`.
+   * here is found by workers configured with the same name, and KCL 3.x names two more tables
+   * after it (`<name>-WorkerMetricStats`, `<name>-CoordinatorState`). 3 to 237 letters, digits,
+   * `_`, `-` and `.` (DynamoDB table names are at most 255 characters). Table names are unique in
+   * an account and Region, so two KCL applications never share a name, even on different streams.
    */
   readonly applicationName: string;
 
@@ -57,20 +63,36 @@ export interface KclApplicationProps extends KclApplicationOptions {
   readonly stream: kinesis.IStream;
 }
 
-/** The KCL 3.x index on the lease table, which KCL creates itself when it is missing. */
-const LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
-
-/** What a worker does on the lease table (and nothing else: no CreateTable, no DeleteTable). */
+/*
+ * What a worker does on its DynamoDB tables, exactly as the Kinesis Data Streams developer guide lists it
+ * ("IAM permissions required for KCL consumer applications",
+ * https://docs.aws.amazon.com/streams/latest/dev/kcl-iam-permissions.html). KCL calls DescribeTable first and
+ * CreateTable only for a table that does not exist, so the lease table created here is used as it is.
+ */
 const LEASE_TABLE_ACTIONS = [
+  'dynamodb:CreateTable',
   'dynamodb:DescribeTable',
   'dynamodb:UpdateTable',
+  'dynamodb:Scan',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:Scan',
-  'dynamodb:Query',
 ];
+
+/** On KCL 3.x's worker metrics and coordinator state tables (same guide), which KCL creates itself. */
+const KCL_3_TABLE_ACTIONS = [
+  'dynamodb:CreateTable',
+  'dynamodb:DescribeTable',
+  'dynamodb:Scan',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
+
+/** On the global secondary indexes of the lease table (same guide): KCL 3.x adds and queries its own. */
+const LEASE_INDEX_ACTIONS = ['dynamodb:Query'];
 
 /** The data-plane operations of LEASE_TABLE_ACTIONS: the ones DynamoDB reports metrics for. */
 const LEASE_TABLE_OPERATIONS = [
@@ -86,14 +108,16 @@ const LEASE_TABLE_OPERATIONS = [
  * What a Kinesis Client Library application needs besides its code: the lease table
  * (named after the application, on-demand, point-in-time recovery, deletion protection,
  * in a daily backup plan), alarms on the lease table, and one customer-managed policy with
- * exactly what a worker does on the stream, the table and CloudWatch metrics. Created by
- * `EncryptedStream.addKclApplication`.
+ * what the Kinesis Data Streams developer guide lists for KCL workers ("IAM permissions required
+ * for KCL consumer applications"): read the stream, register and use its own enhanced fan-out
+ * consumer (KCL 2.x and 3.x read with enhanced fan-out by default), use its tables, and publish
+ * CloudWatch metrics in the application's namespace. Created by `EncryptedStream.addKclApplication`.
  *
- * KCL 3.x keeps everything in the lease table when it uses the single table format
- * (KCL 3.5 and later, `migrateAllEntitiesToLeaseTable`); otherwise it tries to create two
- * more tables (`<name>-WorkerMetricStats`, `<name>-CoordinatorState`), which the worker
- * policy does not allow, on purpose: tables created at run time would escape this stack's
- * settings. KCL 2.x uses the lease table only.
+ * KCL 3.x creates two more tables itself, `<name>-WorkerMetricStats` and `<name>-CoordinatorState`
+ * (unless it keeps everything in the lease table); the worker policy allows exactly that. KCL does
+ * not delete them: remove them when the application is retired. Their settings (billing mode,
+ * point-in-time recovery, deletion protection) are KCL's `WorkerMetricsTableConfig` and
+ * `CoordinatorStateTableConfig`.
  */
 export class KclApplication extends Construct {
   /** The KCL application name, which is also the lease table's name. */
@@ -124,8 +148,24 @@ export class KclApplication extends Construct {
 
   constructor(scope: Construct, id: string, props: KclApplicationProps) {
     super(scope, id);
+    const blame = blameFor(this);
+    if (typeof props !== 'object' || props === null) {
+      throw invalidProp(this, 'props', 'must give applicationName and stream', props);
+    }
     const name = props.applicationName;
-    validateApplicationName(this, 'applicationName', name);
+    validateApplicationName(blame.scope, blame.prop('applicationName'), name);
+    if (props.stream === undefined) {
+      throw invalidProp(blame.scope, blame.prop('stream'), 'must be given (a kinesis.IStream)', props.stream);
+    }
+    validateReference(blame.scope, blame.prop('stream'), props.stream, 'streamArn', 'a kinesis.IStream');
+    validateReference(blame.scope, blame.prop('alarmTopic'), props.alarmTopic, 'topicArn', 'an sns.ITopic');
+    validateRemovalPolicyArgument(
+      blame.scope,
+      blame.prop('removalPolicy'),
+      props.removalPolicy,
+      'DynamoDB tables and backup vaults',
+    );
+    claimTableNames(blame, this, name);
     const removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'DynamoDB tables and backup vaults');
     this.applicationName = name;
 
@@ -144,19 +184,19 @@ export class KclApplication extends Construct {
     this.backupPlan.backupVault.applyRemovalPolicy(removalPolicy);
 
     const stack = Stack.of(this);
+    const consumers = `${props.stream.streamArn}/consumer/*`;
+    const leaseIndexes = `${this.leaseTable.tableArn}/index/*`;
     this.workerStatements = [
-      new iam.PolicyStatement({ actions: STREAM_READ_ACTIONS, resources: [props.stream.streamArn] }),
+      new iam.PolicyStatement({ actions: KCL_STREAM_ACTIONS, resources: [props.stream.streamArn] }),
+      new iam.PolicyStatement({ actions: KCL_CONSUMER_ACTIONS, resources: [consumers] }),
       new iam.PolicyStatement({ actions: LEASE_TABLE_ACTIONS, resources: [this.leaseTable.tableArn] }),
       new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [
-          stack.formatArn({
-            service: 'dynamodb',
-            resource: 'table',
-            resourceName: `${name}/index/${LEASE_OWNER_INDEX}`,
-          }),
-        ],
+        actions: KCL_3_TABLE_ACTIONS,
+        resources: kclTableNames(name)
+          .slice(1)
+          .map((table) => stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: table })),
       }),
+      new iam.PolicyStatement({ actions: LEASE_INDEX_ACTIONS, resources: [leaseIndexes] }),
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
@@ -179,6 +219,23 @@ export class KclApplication extends Construct {
         'cloudwatch:PutMetricData supports no resource-level permission; the statement is limited to the KCL application namespace by the cloudwatch:namespace condition.',
       ),
     );
+    acknowledge(
+      this.workerPolicy,
+      wildcardResource(
+        this.workerPolicy,
+        consumers,
+        "A KCL worker registers its own enhanced fan-out consumer at run time, whose ARN ends in its creation time; the Kinesis developer guide grants SubscribeToShard and DescribeStreamConsumer on <stream ARN>/consumer/*, this stream's consumers only.",
+      ),
+    );
+    acknowledge(
+      this.workerPolicy,
+      wildcardResource(
+        this.workerPolicy,
+        leaseIndexes,
+        "KCL adds its own global secondary indexes to the lease table at run time; the Kinesis developer guide grants Query on <lease table ARN>/index/*, this table's indexes only.",
+      ),
+    );
+    registerKclApplication(props.stream, this);
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
     this.leaseTableThrottledRequestsAlarm = notifyingAlarm(this, 'LeaseTableThrottledRequestsAlarm', {
@@ -209,11 +266,14 @@ export class KclApplication extends Construct {
    * account principal) is refused: workers run as a role, user or group.
    */
   public grantWorker(grantee: iam.IGrantable): iam.Grant {
+    const blame = blameFor(this);
+    const prop = blame.scope === this ? methodArgument('grantWorker', 'grantee') : blame.prop('grantee');
+    validateGrantee(blame.scope, prop, grantee);
     const grant = grantThroughManagedPolicy(this.workerPolicy, grantee, this.workerStatements);
     if (!grant.success) {
       throw invalidProp(
-        this,
-        'grantWorker grantee',
+        blame.scope,
+        prop,
         'must be a role, user or group: its policy takes the worker statements',
         grantee.grantPrincipal.toString(),
       );
@@ -272,5 +332,49 @@ export class KclApplication extends Construct {
       disableDefaultBackupPolicy: true,
     });
     return plan;
+  }
+}
+
+const TOKEN_NAMES = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Claims the tables' names: DynamoDB table names are unique in an account and Region, and KCL finds the
+ * lease table by the application name, so two KCL applications with one name (on any streams) would share
+ * their leases. KCL 3.x's two tables are claimed too, so that an application named like another's
+ * `-WorkerMetricStats` table is refused.
+ */
+function claimTableNames(blame: Blame, application: IConstruct, applicationName: string): void {
+  if (Token.isUnresolved(applicationName)) {
+    // Deploy-time names are compared by the token they are: the same token given twice is the same name.
+    const root = blame.scope.node.root;
+    const given = TOKEN_NAMES.get(root) ?? new Map<string, string>();
+    TOKEN_NAMES.set(root, given);
+    const earlier = given.get(applicationName);
+    if (earlier !== undefined) {
+      throw invalidProp(
+        blame.scope,
+        blame.prop('applicationName'),
+        `must give a DynamoDB table name unique within one account and region; the same deploy-time value is already the name of ${earlier}`,
+        applicationName,
+      );
+    }
+    given.set(applicationName, blame.scope.node.path);
+    return;
+  }
+  const [leaseTable, ...kcl3Tables] = kclTableNames(applicationName);
+  const path = application.node.path;
+  claimPhysicalName(blame.scope, {
+    kind: 'DynamoDB table',
+    name: leaseTable,
+    prop: blame.prop('applicationName'),
+    what: `the lease table of ${path}`,
+  });
+  for (const table of kcl3Tables) {
+    claimPhysicalName(blame.scope, {
+      kind: 'DynamoDB table',
+      name: table,
+      prop: blame.prop('applicationName'),
+      what: `the KCL 3.x table ${table} of ${path}`,
+    });
   }
 }

@@ -12,10 +12,19 @@ import { EncryptedStream } from './encrypted-stream';
 import { acknowledge, ACKNOWLEDGMENTS, wildcardResource } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { regionalServiceName } from './private/aws-names';
+import { validateDuration, validateReference, validateTokenDurationUnit } from './private/encrypted-stream/values';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { resolveRemovalPolicy } from './private/removal-policy';
-import { invalidProp, validateDurationInRange } from './private/validation';
+import {
+  DEFAULT_DATA_PREFIX,
+  DEFAULT_ERROR_PREFIX,
+  staticPart,
+  validateBufferingSize,
+  validateLogRetention,
+  validatePrefixes,
+} from './private/stream-to-s3/validation';
+import { invalidProp, validateEnumValue } from './private/validation';
 import { StackAlarmTopic } from './stack-alarm-topic';
 
 /**
@@ -59,14 +68,16 @@ export interface StreamToS3Props {
   readonly bucket?: s3.IBucket;
 
   /**
-   * How long Firehose buffers records before it writes an object (0 to 900 seconds).
+   * How long Firehose buffers records before it writes an object (0 to 900 seconds). A value known
+   * only at deploy time must be written in seconds (`Duration.seconds(...)`).
    *
    * @default Duration.seconds(300)
    */
   readonly bufferingInterval?: Duration;
 
   /**
-   * How much Firehose buffers before it writes an object (1 to 128 MiB, whole MiB).
+   * How much Firehose buffers before it writes an object (1 to 128 MiB, whole MiB). A value known
+   * only at deploy time must be written in mebibytes (`Size.mebibytes(...)`).
    *
    * @default Size.mebibytes(5)
    */
@@ -80,15 +91,19 @@ export interface StreamToS3Props {
   readonly compression?: StreamToS3Compression;
 
   /**
-   * The key prefix of delivered objects. May use `!{timestamp:...}` and `!{firehose:random-string}`;
-   * when it uses any expression, `errorOutputPrefix` must contain `!{firehose:error-output-type}`.
+   * The key prefix of delivered objects, at most 1,024 characters (512 once Firehose has evaluated it).
+   * May use `!{timestamp:<Java DateTimeFormatter pattern>}` and `!{firehose:random-string}`; when it uses
+   * any expression, `errorOutputPrefix` must contain `!{firehose:error-output-type}`. A value known only
+   * at deploy time is passed through as it is.
    *
    * @default 'data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/'
    */
   readonly dataOutputPrefix?: string;
 
   /**
-   * The key prefix of records Firehose could not deliver, separated by error type.
+   * The key prefix of records Firehose could not deliver, separated by error type: at most 1,024
+   * characters (512 evaluated), and when it uses any expression it must contain
+   * `!{firehose:error-output-type}`.
    *
    * @default 'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/'
    */
@@ -118,13 +133,14 @@ export interface StreamToS3Props {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const DEFAULT_DATA_PREFIX =
-  'data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
-const DEFAULT_ERROR_PREFIX =
-  'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/';
-const ERROR_OUTPUT_TYPE = '!{firehose:error-output-type}';
-const PREFIX_MAX_LENGTH = 1024;
 const DELIVERY_LOG_STREAM = 'DestinationDelivery';
+const ACCESS_LOG_PREFIX = 'delivery-bucket/';
+
+/**
+ * Firehose's buffering hints: 0 to 900 seconds and 1 to 128 MiB (BufferingHints, Amazon Data Firehose API
+ * reference, https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html).
+ */
+const MAX_BUFFERING_INTERVAL = Duration.seconds(900);
 
 /**
  * Firehose delivery from a Kinesis data stream into an encrypted S3 bucket.
@@ -357,16 +373,55 @@ export class StreamToS3 extends Construct {
     });
     const bucket = new s3.Bucket(this, 'Bucket', {
       ...common,
-      serverAccessLogsBucket: accessLogBucket,
-      serverAccessLogsPrefix: 'delivery-bucket/',
       lifecycleRules: [
         { noncurrentVersionExpiration: Duration.days(90), abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
+    this.deliverAccessLogs(bucket, accessLogBucket, key);
     for (const b of [bucket, accessLogBucket]) {
       acknowledge(b, ACKNOWLEDGMENTS.bucketWithoutReplication);
     }
     return { bucket, accessLogBucket };
+  }
+
+  /**
+   * Server access logs of `bucket` into `accessLogBucket`, granted to the logging service principal by the
+   * log bucket's policy. aws-cdk-lib's `serverAccessLogsBucket` grants it with the legacy log-delivery ACL
+   * (`AccessControl: LogDeliveryWrite`, cfn-lint W3045) unless the feature flag
+   * `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` is set; AWS recommends the bucket policy ("Permissions
+   * for log delivery", https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html),
+   * so it is written here whatever the flags say, with the statement that flag writes.
+   */
+  private deliverAccessLogs(bucket: s3.Bucket, accessLogBucket: s3.Bucket, key: kms.Key): void {
+    (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: accessLogBucket.bucketName,
+      logFilePrefix: ACCESS_LOG_PREFIX,
+    };
+    const account = Stack.of(this).account;
+    accessLogBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [accessLogBucket.arnForObjects(`${ACCESS_LOG_PREFIX}*`)],
+        conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    // The log bucket is encrypted with the customer-managed key (the NIST, HIPAA and PCI packs require aws:kms),
+    // so the logging service must be able to use the key, through S3 and for S3 objects only. The statement
+    // cannot name the log bucket: the bucket already refers to the key, and the reference back would be a
+    // dependency cycle; the log bucket's policy decides which objects the service may write at all.
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:ViaService': regionalServiceName(this, 's3') },
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': `arn:${stack.partition}:s3:::*` },
+        },
+      }),
+    );
   }
 
   private createLogGroup(retention: logs.RetentionDays): logs.LogGroup {
@@ -457,76 +512,24 @@ export class StreamToS3 extends Construct {
   }
 }
 
-/** The part of a prefix before its first expression: the part IAM can name. */
-function staticPart(prefix: string): string {
-  const expression = prefix.indexOf('!{');
-  return expression === -1 ? prefix : prefix.slice(0, expression);
-}
-
 function validateProps(scope: Construct, props: StreamToS3Props): void {
-  validateDurationInRange(
+  if (typeof props !== 'object' || props === null) {
+    throw invalidProp(scope, 'props', 'must be StreamToS3Props', props);
+  }
+  validateReference(scope, 'stream', props.stream, 'streamArn', 'a kinesis.IStream');
+  validateReference(scope, 'bucket', props.bucket, 'bucketArn', 'an s3.IBucket');
+  validateReference(scope, 'alarmTopic', props.alarmTopic, 'topicArn', 'an sns.ITopic');
+  // Firehose takes IntervalInSeconds; a deploy-time amount in another unit cannot be converted.
+  validateTokenDurationUnit(
     scope,
     'bufferingInterval',
     props.bufferingInterval,
-    Duration.seconds(0),
-    Duration.seconds(900),
+    'seconds',
+    'Firehose takes IntervalInSeconds',
   );
-  const size = props.bufferingSize;
-  if (size && !size.isUnresolved()) {
-    const bytes = size.toBytes();
-    const mib = bytes / (1024 * 1024);
-    if (!Number.isInteger(mib) || mib < 1 || mib > 128) {
-      throw invalidProp(scope, 'bufferingSize', 'must be a whole number of MiB between 1 and 128', `${bytes} bytes`);
-    }
-  }
+  validateDuration(scope, 'bufferingInterval', props.bufferingInterval, Duration.seconds(0), MAX_BUFFERING_INTERVAL);
+  validateBufferingSize(scope, 'bufferingSize', props.bufferingSize);
+  validateEnumValue(scope, 'compression', props.compression, 'StreamToS3Compression', StreamToS3Compression);
+  validateLogRetention(scope, 'logRetention', props.logRetention);
   validatePrefixes(scope, props.dataOutputPrefix, props.errorOutputPrefix);
-}
-
-/**
- * Firehose's rules for custom prefixes: expressions it knows, the error-output type only in the
- * error prefix, and an error prefix with the error-output type whenever the data prefix has an expression.
- */
-function validatePrefixes(scope: Construct, dataPrefix: string | undefined, errorPrefix: string | undefined): void {
-  const data = dataPrefix ?? DEFAULT_DATA_PREFIX;
-  const error = errorPrefix ?? DEFAULT_ERROR_PREFIX;
-  const checked: Array<[string, string | undefined, boolean]> = [
-    ['dataOutputPrefix', dataPrefix, false],
-    ['errorOutputPrefix', errorPrefix, true],
-  ];
-  for (const [prop, value, isError] of checked) {
-    if (value === undefined || Token.isUnresolved(value)) {
-      continue;
-    }
-    if (value.length > PREFIX_MAX_LENGTH) {
-      throw invalidProp(scope, prop, `must be at most ${PREFIX_MAX_LENGTH} characters`, `${value.length} characters`);
-    }
-    if (value.startsWith('/')) {
-      throw invalidProp(scope, prop, 'must not start with "/" (S3 keys would begin with an empty folder)', value);
-    }
-    for (const [expression] of value.matchAll(/!\{[^}]*\}?/g)) {
-      const known =
-        /^!\{timestamp:[^}]+\}$/.test(expression) ||
-        expression === '!{firehose:random-string}' ||
-        (isError && expression === ERROR_OUTPUT_TYPE);
-      if (!known) {
-        throw invalidProp(
-          scope,
-          prop,
-          `may use only !{timestamp:<format>} and !{firehose:random-string}${isError ? ` and ${ERROR_OUTPUT_TYPE}` : ''} expressions (Firehose rejects "${expression}")`,
-          value,
-        );
-      }
-    }
-  }
-  if (Token.isUnresolved(data) || Token.isUnresolved(error)) {
-    return;
-  }
-  if (data.includes('!{') && !error.includes(ERROR_OUTPUT_TYPE)) {
-    throw invalidProp(
-      scope,
-      'errorOutputPrefix',
-      `must contain ${ERROR_OUTPUT_TYPE} when dataOutputPrefix uses expressions (a Firehose rule)`,
-      error,
-    );
-  }
 }

@@ -1,12 +1,12 @@
 import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { identityStatements, logicalId, strictApp, strictStack, testRole } from '../harness/app';
+import { ENV_MATRIX, identityStatements, logicalId, strictStack, testRole } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { EncryptedStream, EncryptedStreamEncryption, EncryptedStreamProps } from '../src/encrypted-stream';
 
@@ -375,7 +375,7 @@ describe('EncryptedStream removalPolicy', () => {
         removalPolicy: RemovalPolicy.SNAPSHOT,
       }),
     ).toThrow(
-      /^\[Stack\/Positions\/KclApplications\/position-aggregator\] removalPolicy must be .*: CloudFormation cannot snapshot DynamoDB tables and backup vaults/,
+      /^\[Stack\/Positions\] addKclApplication options\.removalPolicy must be RemovalPolicy\.RETAIN, RemovalPolicy\.DESTROY or RemovalPolicy\.RETAIN_ON_UPDATE_OR_DELETE: CloudFormation cannot snapshot DynamoDB tables and backup vaults, got "RemovalPolicy\.SNAPSHOT"$/,
     );
   });
 });
@@ -547,14 +547,167 @@ describe('addConsumer and addKclApplication: ids from names', () => {
   });
 });
 
-describe('EncryptedStream synthesizes env-agnostic and with an explicit env', () => {
-  test.each([
-    ['env-agnostic', () => new Stack(strictApp(), 'S')],
-    ['explicit env', () => new Stack(strictApp(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } })],
-  ])('%s, with every feature on', (_name, makeStack) => {
+/** Every feature on: a named, provisioned stream under a given key, seven consumers, a KCL application, grants. */
+function everyFeature(stack: Stack) {
+  const key = new kms.Key(stack, 'PositionsKey', { enableKeyRotation: true });
+  const pager = new sns.Topic(stack, 'Pager', {
+    enforceSSL: true,
+    masterKey: new kms.Key(stack, 'PagerKey', { enableKeyRotation: true }),
+  });
+  const stream = new EncryptedStream(stack, 'Positions', {
+    streamName: 'positions',
+    shardCount: 4,
+    retentionPeriod: Duration.days(7),
+    encryptionKey: key,
+    iteratorAgeAlarmThreshold: Duration.hours(1),
+    alarmTopic: pager,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const consumers = Array.from({ length: 7 }, (_, i) => stream.addConsumer(`reader-${i}`));
+  const worker = new iam.Role(stack, 'AggregatorRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+  stream.addKclApplication('position-aggregator', worker);
+  const reader = testRole(stack, 'Reader');
+  stream.grantReadWrite(reader);
+  consumers[0].grantConsume(reader);
+  return { stream, consumers };
+}
+
+describe.each(ENV_MATRIX)('EncryptedStream synthesizes clean %s', (_env, makeStack) => {
+  test('with default props', () => {
     const stack = makeStack();
-    telemetry(stack);
+    new EncryptedStream(stack, 'Positions');
     expectCompliant(stack);
+  });
+
+  test('with every feature on', () => {
+    const stack = makeStack();
+    everyFeature(stack);
+    expectCompliant(stack);
+  });
+
+  test('on demand, in an On-demand Advantage account, with 50 consumers and a KCL application', () => {
+    const stack = makeStack();
+    const stream = new EncryptedStream(stack, 'Positions', { onDemandAdvantage: true });
+    for (let i = 0; i < 50; i++) {
+      stream.addConsumer(`reader-${i}`);
+    }
+    expectCompliant(stack);
+  });
+});
+
+describe('EncryptedStream enhanced fan-out consumer limits (RegisterStreamConsumer API reference)', () => {
+  test('a provisioned or On-demand Standard stream takes 20 consumers; the 21st is refused', () => {
+    for (const props of [{}, { shardCount: 2 }, { onDemandAdvantage: false }]) {
+      const { stream } = positions(props);
+      for (let i = 0; i < 20; i++) {
+        stream.addConsumer(`reader-${i}`);
+      }
+      expect(() => stream.addConsumer('reader-20')).toThrow(
+        /^\[Stack\/Positions\] addConsumer consumerName exceeds the consumers the stream takes: a provisioned or On-demand Standard stream takes at most 20 enhanced fan-out consumers \(50 with onDemandAdvantage, on an on-demand stream of an account in the On-demand Advantage mode\) \(RegisterStreamConsumer API reference\), and this would be consumer 21, got "reader-20"$/,
+      );
+    }
+  });
+
+  test('an On-demand Advantage stream takes 50; the 51st is refused', () => {
+    const { stream } = positions({ onDemandAdvantage: true });
+    for (let i = 0; i < 50; i++) {
+      stream.addConsumer(`reader-${i}`);
+    }
+    expect(() => stream.addConsumer('reader-50')).toThrow(
+      /^\[Stack\/Positions\] addConsumer consumerName exceeds the consumers the stream takes: an On-demand Advantage stream takes at most 50 enhanced fan-out consumers .*, and this would be consumer 51, got "reader-50"$/,
+    );
+  });
+
+  test('On-demand Advantage is for on-demand streams only, and takes only a boolean', () => {
+    expect(() => positions({ onDemandAdvantage: true, shardCount: 2 })).toThrow(
+      /^\[Stack\/Positions\] onDemandAdvantage must not be true with shardCount: On-demand Advantage applies to on-demand streams \(omit shardCount\), got true$/,
+    );
+    expect(() => positions({ onDemandAdvantage: 'yes' as any })).toThrow(
+      /^\[Stack\/Positions\] onDemandAdvantage must be true or false, got "yes"$/,
+    );
+  });
+
+  test('CloudFormation never has more than five consumers of the stream CREATING: each waits for the one five before', () => {
+    const stack = strictStack();
+    const { consumers } = everyFeature(stack);
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const ids = consumers.map((c) => logicalId(c.consumer));
+    ids.forEach((id, i) => {
+      expect(resources[id].DependsOn).toEqual(i >= 5 ? [ids[i - 5]] : undefined);
+    });
+  });
+
+  test('KCL applications past the limit get a warning: KCL registers a consumer of its own by default', () => {
+    const { stack, stream } = positions();
+    for (let i = 0; i < 20; i++) {
+      stream.addConsumer(`reader-${i}`);
+    }
+    const kcl = stream.addKclApplication('aggregator', testRole(stack, 'Worker'));
+    const warnings = Annotations.fromStack(stack).findWarning(`/${kcl.node.path}`, Match.anyValue());
+    expect(warnings.map((w) => w.entry.data)).toEqual([
+      expect.stringMatching(
+        /^The stream has 20 enhanced fan-out consumers and 1 KCL applications, and a provisioned or On-demand Standard stream takes at most 20 .* configure the applications past the limit to poll \(PollingConfig\), or remove consumers\. \[ack: cdk-decoupling-patterns:kcl-enhanced-fan-out-limit\]$/,
+      ),
+    ]);
+  });
+});
+
+describe('EncryptedStream physical names', () => {
+  test('two streams with one literal name in one account and Region are refused', () => {
+    const stack = strictStack();
+    new EncryptedStream(stack, 'A', { streamName: 'positions' });
+    expect(() => new EncryptedStream(stack, 'B', { streamName: 'positions' })).toThrow(
+      /^\[Stack\/B\] streamName must give a Kinesis data stream name unique within one account and region; the name is already given to Stack\/A, got "positions"$/,
+    );
+  });
+
+  test('two KCL applications with one name are refused, on different streams too (one lease table per account and Region)', () => {
+    const { stack, stream } = positions();
+    const other = new EncryptedStream(stack, 'Other');
+    stream.addKclApplication('aggregator', testRole(stack, 'Worker'));
+    expect(() => other.addKclApplication('aggregator', testRole(stack, 'Worker2'))).toThrow(
+      /^\[Stack\/Other\] addKclApplication applicationName must give a DynamoDB table name unique within one account and region; the name for the lease table of Stack\/Other\/KclApplications\/aggregator is already given to Stack\/Positions \(the lease table of Stack\/Positions\/KclApplications\/aggregator\), got "aggregator"$/,
+    );
+  });
+
+  test("a KCL application named like another's KCL 3.x table is refused", () => {
+    const { stack, stream } = positions();
+    stream.addKclApplication('aggregator', testRole(stack, 'Worker'));
+    expect(() => stream.addKclApplication('aggregator-CoordinatorState', testRole(stack, 'Worker2'))).toThrow(
+      /^\[Stack\/Positions\] addKclApplication applicationName must give a DynamoDB table name unique within one account and region; the name for the lease table of Stack\/Positions\/KclApplications\/aggregator-CoordinatorState is already given to Stack\/Positions \(the KCL 3\.x table aggregator-CoordinatorState of Stack\/Positions\/KclApplications\/aggregator\), got "aggregator-CoordinatorState"$/,
+    );
+  });
+
+  test('the KCL application name leaves room for the KCL 3.x suffixes: 237 characters pass, 238 are refused', () => {
+    const { stack, stream } = positions();
+    stream.addKclApplication('a'.repeat(237), testRole(stack, 'Worker'));
+    expect(() => stream.addKclApplication('b'.repeat(238), testRole(stack, 'Worker2'))).toThrow(
+      /^\[Stack\/Positions\] addKclApplication applicationName must be 3 to 237 letters, digits, hyphens, underscores and periods \(it names the DynamoDB lease table, and KCL 3\.x names two more tables "<name>-WorkerMetricStats" and "<name>-CoordinatorState"; DynamoDB table names are at most 255 characters\), got "b{238}"$/,
+    );
+  });
+});
+
+describe('EncryptedStream takes deploy-time values where CloudFormation does', () => {
+  test('retentionPeriod written in hours passes through; the iterator-age alarm then assumes 24 hours', () => {
+    const stack = strictStack();
+    const hours = new CfnParameter(stack, 'RetentionHours', { type: 'Number', default: 48 }).valueAsNumber;
+    new EncryptedStream(stack, 'S', { retentionPeriod: Duration.hours(hours) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Kinesis::Stream', { RetentionPeriodHours: { Ref: 'RetentionHours' } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Threshold: 18 * 3600 * 1000,
+    });
+  });
+
+  test('iteratorAgeAlarmThreshold written in milliseconds passes through', () => {
+    const stack = strictStack();
+    const millis = new CfnParameter(stack, 'AgeMillis', { type: 'Number', default: 60000 }).valueAsNumber;
+    new EncryptedStream(stack, 'S', { iteratorAgeAlarmThreshold: Duration.millis(millis) });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Threshold: { Ref: 'AgeMillis' },
+    });
   });
 });
 
@@ -578,12 +731,12 @@ describe('EncryptedStream rejects bad input at synth', () => {
     [
       'shardCount 0',
       (stack) => new EncryptedStream(stack, 'S', { shardCount: 0 }),
-      /^\[Stack\/S\] shardCount must be an integer between 1 and .*, got 0$/,
+      /^\[Stack\/S\] shardCount must be an integer between 1 and 100,000, got 0$/,
     ],
     [
       'shardCount not an integer',
       (stack) => new EncryptedStream(stack, 'S', { shardCount: 1.5 }),
-      /^\[Stack\/S\] shardCount must be an integer between 1 and .*, got 1.5$/,
+      /^\[Stack\/S\] shardCount must be an integer between 1 and 100,000, got 1.5$/,
     ],
     [
       'the AWS-managed key given as the customer-managed key',
@@ -599,6 +752,113 @@ describe('EncryptedStream rejects bad input at synth', () => {
           encryptionKey: new kms.Key(stack, 'K'),
         }),
       /^\[Stack\/S\] encryptionKey must not be set with encryption AWS_MANAGED .*, got "Stack\/K"$/,
+    ],
+    [
+      'shardCount over the 100,000 of AWS::Kinesis::Stream',
+      (stack) => new EncryptedStream(stack, 'S', { shardCount: 100_001 }),
+      /^\[Stack\/S\] shardCount must be an integer between 1 and 100,000, got 100,001$/,
+    ],
+    [
+      'shardCount NaN',
+      (stack) => new EncryptedStream(stack, 'S', { shardCount: NaN }),
+      /^\[Stack\/S\] shardCount must be an integer between 1 and 100,000, got NaN$/,
+    ],
+    [
+      'retention NaN',
+      (stack) => new EncryptedStream(stack, 'S', { retentionPeriod: Duration.hours(NaN) }),
+      /^\[Stack\/S\] retentionPeriod must be between 1 day and 365 days, got Duration.hours\(NaN\)$/,
+    ],
+    [
+      'retention Infinity',
+      (stack) => new EncryptedStream(stack, 'S', { retentionPeriod: Duration.days(Infinity) }),
+      /^\[Stack\/S\] retentionPeriod must be between 1 day and 365 days, got Duration.days\(Infinity\)$/,
+    ],
+    [
+      'retention too small for aws-cdk-lib to print',
+      (stack) => new EncryptedStream(stack, 'S', { retentionPeriod: Duration.days(6e-323) }),
+      /^\[Stack\/S\] retentionPeriod must be between 1 day and 365 days, got Duration.days\(6e-323\)$/,
+    ],
+    [
+      'a deploy-time retention written in days (CloudFormation takes hours)',
+      (stack) =>
+        new EncryptedStream(stack, 'S', {
+          retentionPeriod: Duration.days(new CfnParameter(stack, 'Days', { type: 'Number' }).valueAsNumber),
+        }),
+      /^\[Stack\/S\] retentionPeriod must be written as Duration.hours\(...\) when its amount is known only at deploy time \(the stream takes whole hours\), got Duration.days\(a deploy-time value \{"Ref":"Days"\}\)$/,
+    ],
+    [
+      'an iterator-age threshold at the retention period (it could never fire)',
+      (stack) =>
+        new EncryptedStream(stack, 'S', {
+          retentionPeriod: Duration.hours(48),
+          iteratorAgeAlarmThreshold: Duration.hours(48),
+        }),
+      /^\[Stack\/S\] iteratorAgeAlarmThreshold must be less than the retention period, 2 days: records are trimmed at that age, so the alarm could never fire, got 2 days$/,
+    ],
+    [
+      'an iterator-age threshold beyond the default 24-hour retention',
+      (stack) => new EncryptedStream(stack, 'S', { iteratorAgeAlarmThreshold: Duration.hours(30) }),
+      /^\[Stack\/S\] iteratorAgeAlarmThreshold must be less than the retention period, 1 day: .*, got 1 day 6 hours$/,
+    ],
+    [
+      'an iterator-age threshold of Infinity',
+      (stack) => new EncryptedStream(stack, 'S', { iteratorAgeAlarmThreshold: Duration.minutes(Infinity) }),
+      /^\[Stack\/S\] iteratorAgeAlarmThreshold must be between 1 minute and 365 days, got Duration.minutes\(Infinity\)$/,
+    ],
+    [
+      'a deploy-time iterator-age threshold written in seconds (the metric is in milliseconds)',
+      (stack) =>
+        new EncryptedStream(stack, 'S', {
+          iteratorAgeAlarmThreshold: Duration.seconds(new CfnParameter(stack, 'Age', { type: 'Number' }).valueAsNumber),
+        }),
+      /^\[Stack\/S\] iteratorAgeAlarmThreshold must be written as Duration.millis\(...\) when its amount is known only at deploy time \(the metric is in milliseconds\), got Duration.seconds\(a deploy-time value \{"Ref":"Age"\}\)$/,
+    ],
+    [
+      'an encryption string that is not an EncryptedStreamEncryption',
+      (stack) => new EncryptedStream(stack, 'S', { encryption: 'kms' as EncryptedStreamEncryption }),
+      /^\[Stack\/S\] encryption must be one of EncryptedStreamEncryption.CUSTOMER_MANAGED or EncryptedStreamEncryption.AWS_MANAGED, got "kms"$/,
+    ],
+    [
+      'a stream name that is not a string',
+      (stack) => new EncryptedStream(stack, 'S', { streamName: 42 as any }),
+      /^\[Stack\/S\] streamName must be 1 to 128 letters, digits, hyphens, underscores and periods, got 42$/,
+    ],
+    [
+      'a consumer name that is not a string',
+      (stack) => new EncryptedStream(stack, 'S').addConsumer(7 as any),
+      /^\[Stack\/S\] addConsumer consumerName must be 1 to 128 letters, digits, hyphens, underscores and periods, got 7$/,
+    ],
+    [
+      'a grantee that is not grantable',
+      (stack) => new EncryptedStream(stack, 'S').grantRead('arn:aws:iam::123456789012:role/x' as any),
+      /^\[Stack\/S\] grantRead grantee must be an iam.IGrantable \(a role, user or group\), got "arn:aws:iam::123456789012:role\/x"$/,
+    ],
+    [
+      'a KCL worker that is not grantable',
+      (stack) => new EncryptedStream(stack, 'S').addKclApplication('aggregator', undefined as any),
+      /^\[Stack\/S\] addKclApplication grantee must be an iam.IGrantable \(a role, user or group\), got undefined$/,
+    ],
+    [
+      'a grant to a service when the key is imported (its key statements would be dropped)',
+      (stack) =>
+        new EncryptedStream(stack, 'S', {
+          encryptionKey: kms.Key.fromKeyArn(
+            stack,
+            'K',
+            'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+          ),
+        }).grantRead(new iam.ServicePrincipal('ecs-tasks.amazonaws.com')),
+      /^\[Stack\/S\] grantRead grantee must be a role, user or group of this account when the key is imported: its key policy cannot be changed here, so kms:Decrypt would not be granted; .*, got "ServicePrincipal\(ecs-tasks.amazonaws.com\)"$/,
+    ],
+    [
+      'applyRemovalPolicy SNAPSHOT',
+      (stack) => new EncryptedStream(stack, 'S').applyRemovalPolicy(RemovalPolicy.SNAPSHOT),
+      /^\[Stack\/S\] applyRemovalPolicy policy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: CloudFormation cannot snapshot Kinesis streams and KMS keys, got "RemovalPolicy.SNAPSHOT"$/,
+    ],
+    [
+      'applyRemovalPolicy with a string that is not a RemovalPolicy',
+      (stack) => new EncryptedStream(stack, 'S').applyRemovalPolicy('Delete' as RemovalPolicy),
+      /^\[Stack\/S\] applyRemovalPolicy policy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, got "Delete"$/,
     ],
     [
       'an invalid stream name',
@@ -617,7 +877,7 @@ describe('EncryptedStream rejects bad input at synth', () => {
           'ab',
           new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }),
         ),
-      /^\[Stack\/S\] addKclApplication applicationName must be 3 to 255 letters.*, got "ab"$/,
+      /^\[Stack\/S\] addKclApplication applicationName must be 3 to 237 letters.*, got "ab"$/,
     ],
   ];
 

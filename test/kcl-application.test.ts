@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnParameter, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -87,7 +87,7 @@ describe('KclApplication.grantWorker', () => {
     });
     // Granting again adds no statement to the one worker policy.
     const policy = template.toJSON().Resources[logicalId(kcl.workerPolicy)];
-    expect(policy.Properties.PolicyDocument.Statement).toHaveLength(5);
+    expect(policy.Properties.PolicyDocument.Statement).toHaveLength(7);
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
@@ -119,7 +119,7 @@ describe('KclApplication.grantWorker', () => {
   test('a principal that takes no statements is refused, not skipped', () => {
     const { stream } = positions();
     expect(() => stream.addKclApplication('aggregator', new iam.ServicePrincipal('ecs-tasks.amazonaws.com'))).toThrow(
-      /^\[Stack\/Positions\/KclApplications\/aggregator\] grantWorker grantee must be a role, user or group: its policy takes the worker statements, got /,
+      /^\[Stack\/Positions\] addKclApplication grantee must be a role, user or group: its policy takes the worker statements, got "ServicePrincipal\(ecs-tasks\.amazonaws\.com\)"$/,
     );
   });
 });
@@ -193,6 +193,120 @@ describe('KclApplication options', () => {
     const stack = strictStack();
     expect(
       () => new KclApplication(stack, 'K', { stream: new EncryptedStream(stack, 'S'), applicationName: 'a b c' }),
-    ).toThrow(/^\[Stack\/K\] applicationName must be 3 to 255 letters.*, got "a b c"$/);
+    ).toThrow(/^\[Stack\/K\] applicationName must be 3 to 237 letters.*, got "a b c"$/);
+  });
+});
+
+describe('KclApplication worker policy (Kinesis developer guide, "IAM permissions required for KCL consumer applications")', () => {
+  test("exactly the guide's actions on the ARNs it names: stream, its consumers, lease table, KCL 3.x tables, lease-table indexes, metrics", () => {
+    const { stack, stream, kcl } = aggregator();
+    const statements =
+      Template.fromStack(stack).toJSON().Resources[logicalId(kcl.workerPolicy)].Properties.PolicyDocument.Statement;
+    const streamArn = { 'Fn::GetAtt': [logicalId(stream.stream), 'Arn'] };
+    const tableArn = { 'Fn::GetAtt': [logicalId(kcl.leaseTable), 'Arn'] };
+    const kcl3Table = (suffix: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:us-east-1:123456789012:table/aggregator${suffix}`],
+      ],
+    });
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'kinesis:DescribeStream',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:RegisterStreamConsumer',
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+        ],
+        Resource: streamArn,
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kinesis:SubscribeToShard', 'kinesis:DescribeStreamConsumer'],
+        Resource: { 'Fn::Join': ['', [streamArn, '/consumer/*']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:CreateTable',
+          'dynamodb:DescribeTable',
+          'dynamodb:UpdateTable',
+          'dynamodb:Scan',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        Resource: tableArn,
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:CreateTable',
+          'dynamodb:DescribeTable',
+          'dynamodb:Scan',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        Resource: [kcl3Table('-WorkerMetricStats'), kcl3Table('-CoordinatorState')],
+      },
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [tableArn, '/index/*']] } },
+      {
+        Effect: 'Allow',
+        Action: 'cloudwatch:PutMetricData',
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': 'aggregator' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [logicalId(stream.encryptionKey as kms.Key), 'Arn'] },
+      },
+    ]);
+    // The two wildcards are the guide's own and acknowledged as exactly those resources.
+    expectCompliant(stack);
+  });
+
+  test.each([
+    [
+      'no stream',
+      (stack: any) => new KclApplication(stack, 'K', { applicationName: 'aggregator', stream: undefined as any }),
+      /^\[Stack\/K\] stream must be given \(a kinesis.IStream\), got undefined$/,
+    ],
+    [
+      'a removal policy that is not a RemovalPolicy',
+      (stack: any) =>
+        new KclApplication(stack, 'K', {
+          applicationName: 'aggregator',
+          stream: new EncryptedStream(stack, 'S'),
+          removalPolicy: 'Delete' as RemovalPolicy,
+        }),
+      /^\[Stack\/K\] removalPolicy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, got "Delete"$/,
+    ],
+    [
+      'grantWorker with an account principal (it takes no statements)',
+      (stack: any) =>
+        new KclApplication(stack, 'K', {
+          applicationName: 'aggregator',
+          stream: new EncryptedStream(stack, 'S'),
+        }).grantWorker(new iam.AccountPrincipal('999999999999')),
+      /^\[Stack\/K\] grantWorker grantee must be a role, user or group: its policy takes the worker statements, got "AccountPrincipal\(999999999999\)"$/,
+    ],
+    [
+      'the same deploy-time name twice',
+      (stack: any) => {
+        const name = new CfnParameter(stack, 'Name').valueAsString;
+        new KclApplication(stack, 'A', { applicationName: name, stream: new EncryptedStream(stack, 'S') });
+        new KclApplication(stack, 'K', { applicationName: name, stream: new EncryptedStream(stack, 'S2') });
+      },
+      /^\[Stack\/K\] applicationName must give a DynamoDB table name unique within one account and region; the same deploy-time value is already the name of Stack\/A, got a deploy-time value \{"Ref":"Name"\}$/,
+    ],
+  ])('%s is refused', (_name, build, message) => {
+    expect(() => build(strictStack())).toThrow(message);
   });
 });

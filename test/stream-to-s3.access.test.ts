@@ -53,6 +53,8 @@ async function fixture() {
     },
     bucketArn: await getAtt(bucket),
     bucketPolicy: await bucketPolicyFor(template, logicalId(bucket)),
+    logBucketArn: await getAtt(delivery.accessLogBucket!),
+    logBucketPolicy: await bucketPolicyFor(template, logicalId(delivery.accessLogBucket!)),
     bucketKey: {
       arn: await getAtt(bucket.encryptionKey as kms.Key),
       policy: await keyPolicyFor(template, logicalId(bucket.encryptionKey as kms.Key)),
@@ -151,6 +153,28 @@ describe('the Firehose delivery role', () => {
     await expectDenied(
       as(f.delivery, action, resource(), { resourcePolicy: action.startsWith('s3') ? f.bucketPolicy : undefined }),
     );
+  });
+});
+
+describe('the access-log bucket (server access logs through its policy, not the legacy ACL)', () => {
+  const logging = (sourceArn: () => string, key = 'delivery-bucket/2026-11-24-13-00-00-ABCDEF') =>
+    ({
+      principal: 'logging.s3.amazonaws.com',
+      action: 's3:PutObject',
+      resource: `${f.logBucketArn}/${key}`,
+      resourcePolicy: f.logBucketPolicy,
+      context: { 'aws:SourceArn': sourceArn(), 'aws:SourceAccount': ACCOUNT },
+    }) as AccessRequest;
+
+  test("the logging service may write the delivery bucket's logs under the prefix", async () => {
+    await expectAllowed(logging(() => f.bucketArn));
+  });
+
+  test.each([
+    ['for another bucket', () => 'arn:aws:s3:::someone-elses-bucket', 'delivery-bucket/log'],
+    ['outside the prefix', () => f.bucketArn, 'elsewhere/log'],
+  ])('the logging service may not write %s', async (_name, source, key) => {
+    await expectDenied(logging(source, key));
   });
 });
 

@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { logicalId, strictApp, strictStack } from '../harness/app';
+import { ENV_MATRIX, logicalId, strictApp, strictStack } from '../harness/app';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { EncryptedStream } from '../src/encrypted-stream';
 import { StreamToS3, StreamToS3Compression, StreamToS3Props } from '../src/stream-to-s3';
@@ -496,6 +496,131 @@ describe('StreamToS3 synthesizes env-agnostic and with an explicit env', () => {
   });
 });
 
+/** Every feature on: a given EncryptedStream with consumers and a KCL application, every prop set. */
+function everyFeature(stack: Stack): StreamToS3 {
+  const stream = new EncryptedStream(stack, 'Positions', { shardCount: 4, retentionPeriod: Duration.days(7) });
+  stream.addConsumer('dashboard');
+  stream.addKclApplication(
+    'position-aggregator',
+    new iam.Role(stack, 'AggregatorRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }),
+  );
+  const pager = new sns.Topic(stack, 'Pager', {
+    enforceSSL: true,
+    masterKey: new kms.Key(stack, 'PagerKey', { enableKeyRotation: true }),
+  });
+  return new StreamToS3(stack, 'Archive', {
+    stream,
+    bufferingInterval: Duration.seconds(60),
+    bufferingSize: Size.mebibytes(64),
+    compression: StreamToS3Compression.SNAPPY,
+    dataOutputPrefix: 'positions/!{timestamp:yyyy-MM-dd}/!{firehose:random-string}/',
+    errorOutputPrefix: 'failed/!{firehose:error-output-type}/!{timestamp:yyyy}/',
+    logRetention: logs.RetentionDays.THREE_MONTHS,
+    alarmTopic: pager,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+}
+
+describe.each(ENV_MATRIX)('StreamToS3 synthesizes clean %s', (_env, makeStack) => {
+  test('with default props: no unused mapping, no legacy ACL', () => {
+    const stack = makeStack();
+    new StreamToS3(stack, 'Telemetry');
+    const template = Template.fromStack(stack).toJSON();
+    expect(template.Mappings).toBeUndefined();
+    expectCompliant(stack);
+  });
+
+  test('with every feature on', () => {
+    const stack = makeStack();
+    everyFeature(stack);
+    expect(Template.fromStack(stack).toJSON().Mappings).toBeUndefined();
+    expectCompliant(stack);
+  });
+
+  test('into an imported bucket, from an imported stream with its key', () => {
+    const stack = makeStack();
+    new StreamToS3(stack, 'Archive', {
+      stream: kinesis.Stream.fromStreamAttributes(stack, 'Positions', {
+        streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/positions',
+        encryptionKey: kms.Key.fromKeyArn(
+          stack,
+          'PositionsKey',
+          'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+        ),
+      }),
+      bucket: s3.Bucket.fromBucketName(stack, 'Lake', 'telemetry-lake'),
+    });
+    expectCompliant(stack);
+  });
+});
+
+describe('StreamToS3 server access logs (through the bucket policy, cfn-lint W3045)', () => {
+  const { stack, delivery } = telemetry();
+  const template = Template.fromStack(stack);
+  const bucket = delivery.bucket as s3.Bucket;
+  const logBucket = delivery.accessLogBucket!;
+
+  test('no bucket uses the legacy log-delivery ACL, whatever the feature flags say', () => {
+    for (const resource of Object.values(template.findResources('AWS::S3::Bucket'))) {
+      expect(resource.Properties.AccessControl).toBeUndefined();
+      expect(resource.Properties.OwnershipControls).toBeUndefined();
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(logBucket) }, LogFilePrefix: 'delivery-bucket/' },
+    });
+  });
+
+  test("the log bucket's policy lets the logging service write under the prefix, for the delivery bucket of this account only", () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(logBucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(logBucket), 'Arn'] }, '/delivery-bucket/*']] },
+            Condition: {
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(bucket), 'Arn'] } },
+              StringEquals: { 'aws:SourceAccount': '123456789012' },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  test('the logging service may use the bucket key through S3, for S3 objects only', () => {
+    const key = template.toJSON().Resources[logicalId(bucket.encryptionKey as kms.Key)];
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual({
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' },
+        StringLike: {
+          'kms:EncryptionContext:aws:s3:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::*']] },
+        },
+      },
+    });
+  });
+});
+
+describe('StreamToS3 takes deploy-time values where Firehose does', () => {
+  test('a buffering interval in seconds and a size in MiB given as parameters pass through', () => {
+    const stack = strictStack();
+    const seconds = new CfnParameter(stack, 'Interval', { type: 'Number', default: 60 }).valueAsNumber;
+    const mib = new CfnParameter(stack, 'Size', { type: 'Number', default: 8 }).valueAsNumber;
+    telemetry({ bufferingInterval: Duration.seconds(seconds), bufferingSize: Size.mebibytes(mib) }, stack);
+    Template.fromStack(stack).hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        BufferingHints: { IntervalInSeconds: { Ref: 'Interval' }, SizeInMBs: { Ref: 'Size' } },
+      }),
+    });
+  });
+});
+
 describe('StreamToS3 rejects bad input at synth', () => {
   const cases: Array<[string, (stack: Stack) => void, RegExp]> = [
     [
@@ -506,12 +631,12 @@ describe('StreamToS3 rejects bad input at synth', () => {
     [
       'a buffering size over 128 MiB',
       (stack) => new StreamToS3(stack, 'D', { bufferingSize: Size.mebibytes(129) }),
-      /^\[Stack\/D\] bufferingSize must be a whole number of MiB between 1 and 128, got "135266304 bytes"$/,
+      /^\[Stack\/D\] bufferingSize must be a whole number of MiB between 1 and 128, got Size\.mebibytes\(129\)$/,
     ],
     [
       'a buffering size under 1 MiB',
       (stack) => new StreamToS3(stack, 'D', { bufferingSize: Size.kibibytes(512) }),
-      /^\[Stack\/D\] bufferingSize must be a whole number of MiB between 1 and 128, got "524288 bytes"$/,
+      /^\[Stack\/D\] bufferingSize must be a whole number of MiB between 1 and 128, got Size\.kibibytes\(512\)$/,
     ],
     [
       'an error prefix without the error-output type when the data prefix uses expressions',
@@ -528,6 +653,88 @@ describe('StreamToS3 rejects bad input at synth', () => {
       'an unknown expression',
       (stack) => new StreamToS3(stack, 'D', { dataOutputPrefix: 'data/!{partitionKeyFromQuery:truck}/' }),
       /Firehose rejects "!\{partitionKeyFromQuery:truck\}"/,
+    ],
+    [
+      'a buffering interval of NaN seconds',
+      (stack) => new StreamToS3(stack, 'D', { bufferingInterval: Duration.seconds(NaN) }),
+      /^\[Stack\/D\] bufferingInterval must be between 0 seconds and 15 minutes, got Duration.seconds\(NaN\)$/,
+    ],
+    [
+      'a buffering interval that is not whole seconds',
+      (stack) => new StreamToS3(stack, 'D', { bufferingInterval: Duration.millis(1500) }),
+      /^\[Stack\/D\] bufferingInterval must be a whole number of seconds between 0 seconds and 15 minutes, got 1 second 500 millis$/,
+    ],
+    [
+      'a deploy-time buffering interval in minutes (Firehose takes seconds)',
+      (stack) =>
+        new StreamToS3(stack, 'D', {
+          bufferingInterval: Duration.minutes(new CfnParameter(stack, 'Minutes', { type: 'Number' }).valueAsNumber),
+        }),
+      /^\[Stack\/D\] bufferingInterval must be written as Duration.seconds\(...\) when its amount is known only at deploy time \(Firehose takes IntervalInSeconds\), got Duration.minutes\(a deploy-time value \{"Ref":"Minutes"\}\)$/,
+    ],
+    [
+      'a buffering size of Infinity',
+      (stack) => new StreamToS3(stack, 'D', { bufferingSize: Size.mebibytes(Infinity) }),
+      /^\[Stack\/D\] bufferingSize must be a whole number of MiB between 1 and 128, got Size.mebibytes\(Infinity\)$/,
+    ],
+    [
+      'a buffering size of NaN',
+      (stack) => new StreamToS3(stack, 'D', { bufferingSize: Size.gibibytes(NaN) }),
+      /^\[Stack\/D\] bufferingSize must be a whole number of MiB between 1 and 128, got Size.gibibytes\(NaN\)$/,
+    ],
+    [
+      'a deploy-time buffering size in KiB (Firehose takes MiB)',
+      (stack) =>
+        new StreamToS3(stack, 'D', {
+          bufferingSize: Size.kibibytes(new CfnParameter(stack, 'KiB', { type: 'Number' }).valueAsNumber),
+        }),
+      /^\[Stack\/D\] bufferingSize must be written as Size.mebibytes\(...\) when its amount is known only at deploy time \(Firehose takes SizeInMBs\), got Size.kibibytes\(a deploy-time value \{"Ref":"KiB"\}\)$/,
+    ],
+    [
+      'a compression string that is not a StreamToS3Compression',
+      (stack) => new StreamToS3(stack, 'D', { compression: 'gzip' as StreamToS3Compression }),
+      /^\[Stack\/D\] compression must be one of StreamToS3Compression.GZIP, StreamToS3Compression.ZIP, StreamToS3Compression.SNAPPY, StreamToS3Compression.HADOOP_SNAPPY or StreamToS3Compression.UNCOMPRESSED, got "gzip"$/,
+    ],
+    [
+      'a log retention that is not a RetentionDays',
+      (stack) => new StreamToS3(stack, 'D', { logRetention: 2 as logs.RetentionDays }),
+      /^\[Stack\/D\] logRetention must be one of logs.RetentionDays \(1, 3, 5, 7, 14, .*, 3653 days, or INFINITE\), got 2$/,
+    ],
+    [
+      'an error prefix with an expression but without the error-output type',
+      (stack) =>
+        new StreamToS3(stack, 'D', { dataOutputPrefix: 'data/', errorOutputPrefix: 'errors/!{timestamp:yyyy}/' }),
+      /^\[Stack\/D\] errorOutputPrefix must contain !\{firehose:error-output-type\} when it uses expressions \(a Firehose rule\), got "errors\/!\{timestamp:yyyy\}\/"$/,
+    ],
+    [
+      'a timestamp pattern Java does not know',
+      (stack) => new StreamToS3(stack, 'D', { dataOutputPrefix: 'data/!{timestamp:bbbb}/' }),
+      /^\[Stack\/D\] dataOutputPrefix may use only .* expressions \(Firehose rejects "!\{timestamp:bbbb\}"\), got "data\/!\{timestamp:bbbb\}\/"$/,
+    ],
+    [
+      'an unterminated expression',
+      (stack) => new StreamToS3(stack, 'D', { dataOutputPrefix: 'data/!{timestamp:yyyy' }),
+      /Firehose rejects "!\{timestamp:yyyy"\), got "data\/!\{timestamp:yyyy"$/,
+    ],
+    [
+      'a prefix over 1,024 characters',
+      (stack) => new StreamToS3(stack, 'D', { dataOutputPrefix: 'a'.repeat(1025) }),
+      /^\[Stack\/D\] dataOutputPrefix must be at most 1,024 characters, got "a{1025}"$/,
+    ],
+    [
+      'a prefix over 512 characters once evaluated (with the timestamp Firehose appends)',
+      (stack) => new StreamToS3(stack, 'D', { dataOutputPrefix: `${'a'.repeat(499)}/` }),
+      /^\[Stack\/D\] dataOutputPrefix must be at most 512 characters once Firehose has evaluated it \(at least 514 here, with the timestamp Firehose appends to a prefix without one\), got "a{499}\/"$/,
+    ],
+    [
+      'a stream ARN given where a stream is expected',
+      (stack) => new StreamToS3(stack, 'D', { stream: 'arn:aws:kinesis:us-east-1:123456789012:stream/x' as any }),
+      /^\[Stack\/D\] stream must be a kinesis.IStream, got "arn:aws:kinesis:us-east-1:123456789012:stream\/x"$/,
+    ],
+    [
+      'a bucket name given where a bucket is expected',
+      (stack) => new StreamToS3(stack, 'D', { bucket: 'telemetry-lake' as any }),
+      /^\[Stack\/D\] bucket must be an s3.IBucket, got "telemetry-lake"$/,
     ],
     [
       'a prefix starting with /',
