@@ -2,8 +2,9 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { IsolatedVpc } from '../isolated-vpc';
 import { MessageBroker, MessageBrokerProtocol } from '../message-broker';
-import { IsolatedVpc, blueprintAvailabilityZones } from './private/isolated-vpc';
+import { blueprintAvailabilityZones } from './private/isolated-vpc';
 
 /**
  * Properties of the broker migration blueprint.

@@ -1,9 +1,10 @@
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { IsolatedVpc } from '../isolated-vpc';
 import { QueueProcessingFleet } from '../queue-processing-fleet';
 import { WorkQueue, WorkQueueEncryption } from '../work-queue';
-import { IsolatedVpc, blueprintAvailabilityZones } from './private/isolated-vpc';
+import { blueprintAvailabilityZones } from './private/isolated-vpc';
 
 /**
  * Properties of the video-encoding blueprint.

@@ -1,0 +1,110 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResource } from '../acknowledgments';
+
+/**
+ * A role whose grants land in one customer-managed policy, created on the first grant, instead of the
+ * inline `DefaultPolicy` aws-cdk-lib gives every role: the NIST, HIPAA and PCI packs reject inline
+ * policies (`IAMNoInlinePolicy`). Everything that grants to it (an ECR repository's `grantPull` when the
+ * task definition binds an image, a log group's `grantWrite`, a user's `bucket.grantRead(role)`) keeps
+ * working and nothing is dropped: each statement is added once to the managed policy.
+ */
+export class ManagedPolicyRole extends iam.Role {
+  private grantsPolicy?: iam.ManagedPolicy;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: iam.RoleProps,
+    private readonly grantsDescription: string,
+  ) {
+    super(scope, id, props);
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    if (this.grantsPolicy === undefined) {
+      this.grantsPolicy = new iam.ManagedPolicy(this, 'GrantsPolicy', {
+        description: this.grantsDescription,
+        roles: [this],
+      });
+    }
+    const rendered = JSON.stringify(Stack.of(this).resolve(statement.toStatementJson()));
+    const existing: unknown[] = Stack.of(this).resolve(this.grantsPolicy.document.toJSON())?.Statement ?? [];
+    if (!existing.some((s) => JSON.stringify(s) === rendered)) {
+      this.grantsPolicy.addStatements(statement);
+    }
+    return { statementAdded: true, policyDependable: this.grantsPolicy };
+  }
+
+  /** The managed policy the grants are in, once something has been granted. */
+  public get policy(): iam.ManagedPolicy | undefined {
+    return this.grantsPolicy;
+  }
+}
+
+/**
+ * `ecs:UpdateTaskProtection` and `ecs:GetTaskProtection` on the tasks of the cluster, which holds this
+ * service's tasks only: what a container needs to call the ECS agent's task scale-in protection
+ * endpoint, `$ECS_AGENT_URI/task-protection/v1/state` (Amazon ECS Developer Guide, "Amazon ECS task
+ * scale-in protection endpoint"; the agent calls UpdateTaskProtection / GetTaskProtection with the task
+ * role's credentials). Both actions take the `task` resource type,
+ * `arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/${TaskId}` (Service Authorization
+ * Reference, Amazon ECS).
+ */
+export function addTaskProtectionPolicy(scope: Construct, role: iam.IRole, cluster: ecs.ICluster): iam.ManagedPolicy {
+  const tasksOfCluster = Stack.of(scope).formatArn({
+    service: 'ecs',
+    resource: 'task',
+    resourceName: `${cluster.clusterName}/*`,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+  const policy = new iam.ManagedPolicy(scope, 'TaskProtectionPolicy', {
+    description: `Lets the tasks of ${scope.node.path} protect themselves from scale-in while they work`,
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        resources: [tasksOfCluster],
+      }),
+    ],
+  });
+  policy.attachToRole(role);
+  acknowledge(
+    policy,
+    wildcardResource(
+      policy,
+      tasksOfCluster,
+      'ECS assigns each task its id when it starts, so no policy can name the tasks in advance; the wildcard stands ' +
+        "for the task id only, within this service's own cluster.",
+    ),
+  );
+  return policy;
+}
+
+/**
+ * When the task definition's image comes from ECR, the execution role gets `ecr:GetAuthorizationToken`
+ * on `*`: the action has no resource type (Service Authorization Reference, Amazon ECR), so IAM accepts
+ * no other resource. Acknowledged on the execution role's policy only when that statement is there.
+ */
+export function acknowledgeEcrAuthorizationToken(role: ManagedPolicyRole): void {
+  const policy = role.policy;
+  if (policy === undefined) {
+    return;
+  }
+  const statements: Array<{ Action?: unknown; Resource?: unknown }> =
+    Stack.of(policy).resolve(policy.document.toJSON())?.Statement ?? [];
+  const hasTokenStatement = statements.some(
+    (s) => [s.Action].flat().includes('ecr:GetAuthorizationToken') && [s.Resource].flat().includes('*'),
+  );
+  if (hasTokenStatement) {
+    acknowledge(
+      policy,
+      wildcardResource(
+        policy,
+        '*',
+        'ecr:GetAuthorizationToken has no resource type, so IAM accepts only "*" for it; the repository actions are on the repository ARN.',
+      ),
+    );
+  }
+}
