@@ -11,6 +11,12 @@ export * from './encrypted-stream';
 export * from './enhanced-fan-out-consumer';
 export * from './kcl-application';
 export * from './stream-to-s3';
+export * from './queue-processing-function';
+export * from './stream-processing-function';
+export * from './queue-processing-service';
+export * from './private-endpoints';
+export * from './isolated-vpc';
+export * from './decoupling-checks';
 
 // The blueprints are whole stacks: a jsii submodule of their own (`blueprints` in every language),
 // so the constructs' namespace holds constructs only.
