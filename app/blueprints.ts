@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The repository's CDK app (cdk.json): every blueprint stack of the library, checked
-// by the five cdk-nag packs and the library's Amazon MQ rules at synth.
+// by the five cdk-nag packs and the library's own plugins (Amazon MQ and decoupling rules) at synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { AmazonMQChecks, blueprints } from '../src';
+import { AmazonMQChecks, DecouplingChecks, blueprints } from '../src';
 
 /** The account of the embedded local AWS (moto's default). */
 const LOCAL_ACCOUNT = '123456789012';
@@ -29,6 +29,7 @@ export function addBlueprints(app: App): void {
   new blueprints.VideoEncodingBlueprint(app, 'VideoEncodingBlueprint', { env });
   new blueprints.TelemetryBlueprint(app, 'TelemetryBlueprint', { env });
   new blueprints.BrokerMigrationBlueprint(app, 'BrokerMigrationBlueprint', { env });
+  new blueprints.PrivateWorkersBlueprint(app, 'PrivateWorkersBlueprint', { env });
 }
 
 if (require.main === module) {
@@ -41,6 +42,7 @@ if (require.main === module) {
     new PCIDSS321Checks(app),
     new ServerlessChecks(app),
     new AmazonMQChecks(),
+    new DecouplingChecks(),
   );
   app.synth();
 }

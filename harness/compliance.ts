@@ -2,6 +2,7 @@ import { App, PolicyValidationPluginReport, Stage } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { AmazonMQChecks } from '../src/amazon-mq-checks';
+import { DecouplingChecks } from '../src/decoupling-checks';
 
 /** A rule pack that can check a construct tree directly: cdk-nag's, or the library's own. */
 export interface CompliancePack {
@@ -11,7 +12,8 @@ export interface CompliancePack {
 
 /**
  * The packs every construct of this library must pass: cdk-nag v3's five, and the library's
- * own Amazon MQ rules (cdk-nag has none for Amazon MQ; they apply to brokers only).
+ * own plugins: the Amazon MQ rules (cdk-nag has none for Amazon MQ; they apply to brokers only) and
+ * the decoupling rules, which check how resources are wired to each other.
  */
 export function compliancePacks(): CompliancePack[] {
   return [
@@ -21,6 +23,7 @@ export function compliancePacks(): CompliancePack[] {
     new PCIDSS321Checks(),
     new ServerlessChecks(),
     new AmazonMQChecks(),
+    new DecouplingChecks(),
   ];
 }
 

@@ -1,4 +1,3 @@
-import * as http from 'node:http';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -12,6 +11,7 @@ import { IConstruct } from 'constructs';
 import * as fc from 'fast-check';
 import { complianceFindings } from '../harness/compliance';
 import { DeployedStack, LocalAws } from '../harness/local-aws';
+import { lambdaApiGet as lambdaApiGetAt } from '../harness/local-aws/http';
 import { durationAround, numberToken } from '../harness/properties';
 
 // Shared by the tests of QueueProcessingFunction and StreamProcessingFunction (not a test file itself).
@@ -125,38 +125,9 @@ export function userHandler(stack: Stack, kind: HandlerKind, timeout: TimeoutCas
 
 // Helpers of the behaviour tests in the embedded local AWS (moto).
 
-/**
- * A GET to moto's Lambda API. The project has no Lambda SDK client; moto routes a request by the service in
- * its credential scope (it does not check signatures), so an Authorization header naming `lambda` suffices.
- */
+/** A GET to moto's Lambda API (see harness/local-aws/http.ts). */
 export function lambdaApiGet(local: LocalAws, path: string): Promise<any> {
-  const scope = `${local.credentials.accessKeyId}/20260101/${local.region}/lambda/aws4_request`;
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${local.endpoint}${path}`,
-      {
-        method: 'GET',
-        agent: false,
-        timeout: 5_000,
-        headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=host, Signature=0` },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          if (response.statusCode !== 200) {
-            reject(new Error(`GET ${path}: HTTP ${response.statusCode} ${body}`));
-          } else {
-            resolve(JSON.parse(body));
-          }
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`GET ${path} timed out`)));
-    request.on('error', reject);
-    request.end();
-  });
+  return lambdaApiGetAt(local.endpoint, local.region, local.credentials.accessKeyId, path);
 }
 
 /** The event source mapping with this UUID, as Lambda's GetEventSourceMapping returns it. */

@@ -22,3 +22,44 @@ export function httpRequest(method: string, url: string, timeoutMs = 5_000): Pro
     req.end();
   });
 }
+
+/**
+ * A GET to moto's Lambda API, parsed as JSON. The project has no Lambda SDK client; moto routes a request by
+ * the service in its credential scope (it does not check signatures), so an Authorization header naming
+ * `lambda` suffices.
+ */
+export function lambdaApiGet(
+  endpoint: string,
+  region: string,
+  accessKeyId: string,
+  path: string,
+  timeoutMs = 5_000,
+): Promise<any> {
+  const scope = `${accessKeyId}/20260101/${region}/lambda/aws4_request`;
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${endpoint}${path}`,
+      {
+        method: 'GET',
+        agent: false,
+        timeout: timeoutMs,
+        headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=host, Signature=0` },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (response.statusCode !== 200) {
+            reject(new Error(`GET ${path}: HTTP ${response.statusCode} ${body}`));
+          } else {
+            resolve(JSON.parse(body));
+          }
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`GET ${path} timed out`)));
+    request.on('error', reject);
+    request.end();
+  });
+}

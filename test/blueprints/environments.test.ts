@@ -14,6 +14,7 @@ const BLUEPRINTS: Array<[string, new (scope: Construct, id: string, props?: Stac
   ['VideoEncodingBlueprint', blueprints.VideoEncodingBlueprint],
   ['TelemetryBlueprint', blueprints.TelemetryBlueprint],
   ['BrokerMigrationBlueprint', blueprints.BrokerMigrationBlueprint],
+  ['PrivateWorkersBlueprint', blueprints.PrivateWorkersBlueprint],
 ];
 
 describe.each(BLUEPRINTS)('%s', (name, Blueprint) => {
