@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -23,6 +23,7 @@ import {
   withSynthNumbers,
 } from './private/lambda-consumers/mapping';
 import { describeDuration, validateBoolean } from './private/queue-facts';
+import { resolveRemovalPolicy } from './private/removal-policy';
 import {
   formatNumber,
   invalidProp,
@@ -171,6 +172,15 @@ export interface StreamProcessingFunctionProps {
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * What happens to the on-failure queue the construct creates (the WorkQueue, its dead-letter queue and
+   * key) when it leaves the stack. Refused together with `onFailureQueue`: the construct then creates
+   * nothing stateful, and the given queue keeps its own policy.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -280,8 +290,17 @@ export class StreamProcessingFunction extends Construct {
     );
 
     this.alarmTopic = props.alarmTopic ?? StackAlarmTopic.of(this).topic;
+    const removalPolicy = resolveRemovalPolicy(this, props.removalPolicy, 'SQS queues and KMS keys');
+    if (props.onFailureQueue && props.removalPolicy !== undefined) {
+      throw invalidProp(
+        this,
+        'removalPolicy',
+        'applies only to the on-failure queue the construct creates; with onFailureQueue given it creates none, so set the removal policy on that queue',
+        props.removalPolicy,
+      );
+    }
     this.onFailureQueue =
-      props.onFailureQueue ?? new WorkQueue(this, 'OnFailureQueue', { alarmTopic: this.alarmTopic });
+      props.onFailureQueue ?? new WorkQueue(this, 'OnFailureQueue', { alarmTopic: this.alarmTopic, removalPolicy });
 
     this.readPolicy = grantToHandler(
       this,

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -423,6 +423,45 @@ describe('the on-failure queue', () => {
       Resource: keyArn,
     });
     expect(consumer.alarms).toHaveLength(3);
+  });
+});
+
+describe('removalPolicy', () => {
+  test('RETAIN by default on the on-failure queue, its dead-letter queue and its key', () => {
+    const { stack } = build();
+    const template = Template.fromStack(stack);
+    const failureResources = Object.entries(template.toJSON().Resources).filter(([id]) =>
+      id.startsWith('ReaderOnFailureQueue'),
+    );
+    const stateful = failureResources.filter(([, r]: [string, any]) =>
+      ['AWS::SQS::Queue', 'AWS::KMS::Key'].includes(r.Type),
+    );
+    expect(stateful.length).toBeGreaterThanOrEqual(2);
+    expect(stateful.every(([, r]: [string, any]) => r.DeletionPolicy === 'Retain')).toBe(true);
+  });
+
+  test('DESTROY reaches every stateful resource of the on-failure queue', () => {
+    const { stack } = build({ removalPolicy: RemovalPolicy.DESTROY });
+    const template = Template.fromStack(stack);
+    const stateful = Object.entries(template.toJSON().Resources).filter(
+      ([id, r]: [string, any]) =>
+        id.startsWith('ReaderOnFailureQueue') && ['AWS::SQS::Queue', 'AWS::KMS::Key'].includes(r.Type),
+    );
+    expect(stateful.length).toBeGreaterThanOrEqual(2);
+    expect(stateful.map(([, r]: [string, any]) => r.DeletionPolicy)).toEqual(stateful.map(() => 'Delete'));
+  });
+
+  test('SNAPSHOT, a foreign string, and a policy with a queue of the user are refused', () => {
+    expect(buildError({ removalPolicy: RemovalPolicy.SNAPSHOT })).toBe(
+      '[Stack/Reader] removalPolicy must be RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: CloudFormation cannot snapshot SQS queues and KMS keys, got "RemovalPolicy.SNAPSHOT"',
+    );
+    expect(buildError({ removalPolicy: 'keep' as RemovalPolicy })).toMatch(
+      /^\[Stack\/Reader\] removalPolicy must be RemovalPolicy.RETAIN, .*, got "keep"$/,
+    );
+    const stack = strictStack();
+    expect(
+      buildError({ onFailureQueue: new WorkQueue(stack, 'Failures'), removalPolicy: RemovalPolicy.DESTROY }, stack),
+    ).toMatch(/^\[Stack\/Reader\] removalPolicy applies only to the on-failure queue the construct creates; .*, got /);
   });
 });
 

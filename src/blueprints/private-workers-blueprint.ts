@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -29,7 +30,10 @@ export interface PrivateWorkersBlueprintProps extends StackProps {
    * `ecs.ContainerImage.fromEcrRepository(repository, 'v1')`.
    *
    * @default - the image tagged `latest` in the ECR repository named `transcoder` of the stack's
-   * account and region (no task starts until a job arrives, so the stack deploys before it is pushed)
+   * account and region, which the tasks' execution role may pull. Push it before the first deploy:
+   * CloudFormation starts one task when it creates the service (a new service without a desired count
+   * gets one; AWS::ECS::Service, DesiredCount), and a task whose image cannot be pulled fails that
+   * deployment. The service then scales to zero while no job waits.
    */
   readonly transcoderImage?: ecs.ContainerImage;
 
@@ -182,11 +186,13 @@ export class PrivateWorkersBlueprint extends Stack {
   }
 }
 
-/** `<account>.dkr.ecr.<region>.amazonaws.com/transcoder:latest`, the default the props document. */
+/**
+ * `transcoder:latest` in the stack's own ECR, the default the props document. Through the repository rather
+ * than a registry URL, so that the execution role is granted the pull.
+ */
 function defaultTranscoderImage(stack: Stack): ecs.ContainerImage {
-  return ecs.ContainerImage.fromRegistry(
-    `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/transcoder:latest`,
-  );
+  const repository = ecr.Repository.fromRepositoryName(stack, 'TranscoderRepository', 'transcoder');
+  return ecs.ContainerImage.fromEcrRepository(repository, 'latest');
 }
 
 interface PrivateFunctionProps {

@@ -49,17 +49,22 @@ describe('PrivateWorkersBlueprint', () => {
     });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
-      ContainerDefinitions: [
-        Match.objectLike({
-          Image: {
-            'Fn::Join': [
-              '',
-              [`${ENV.account}.dkr.ecr.${ENV.region}.`, { Ref: 'AWS::URLSuffix' }, '/transcoder:latest'],
-            ],
-          },
-        }),
-      ],
     });
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(JSON.stringify(taskDefinition.Properties.ContainerDefinitions[0].Image)).toMatch(/\/transcoder:latest"/);
+  });
+
+  test("the default image is the account's own transcoder:latest, which the execution role may pull", () => {
+    const pulls = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.filter((statement: any) =>
+        [statement.Action].flat().includes('ecr:BatchGetImage'),
+      ),
+    );
+    expect(pulls).toHaveLength(1);
+    expect(JSON.stringify(pulls[0].Resource)).toMatch(/:repository\/transcoder"/);
+  });
+
+  test('the transcoders scale 0 to 20 on 10 waiting jobs per task', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 20 });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 10 }),
