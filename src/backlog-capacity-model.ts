@@ -1,4 +1,7 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import { CapacityModelMinute, CapacitySimulationProps } from './capacity-model';
+import { EPSILON, formatNumber, MAX_MESSAGES, minuteOfWork, ModelChecks } from './private/capacity-model/checks';
+import { QueueProcessingService } from './queue-processing-service';
 
 /**
  * The scaling policy a BacklogCapacityModel reasons about: the same numbers a
@@ -24,29 +27,38 @@ export interface BacklogCapacityModelProps {
    * @default 10
    */
   readonly maxCapacity?: number;
+
+  /**
+   * How long a launched worker takes until it is counted and processes messages, when `simulate` is given
+   * no `instanceWarmup`: an EC2 instance's warm-up (the group's default instance warmup), or the time a
+   * Fargate task takes to start and reach RUNNING (`forService` sets it). 0 seconds to 1 hour.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly defaultInstanceWarmup?: Duration;
+}
+
+/**
+ * How `BacklogCapacityModel.forService` models a QueueProcessingService.
+ */
+export interface ServiceCapacityModelOptions {
+  /**
+   * How long a task takes from the scaling decision until it is RUNNING and counted in `RunningTaskCount`
+   * (0 seconds to 1 hour). Fargate provisions each task on capacity of its own, attaches a network
+   * interface, pulls the whole image (nothing is cached between tasks) and starts the container; the Amazon
+   * ECS Developer Guide ("Linux containers on Fargate container image pull behavior") ties the task's launch
+   * time directly to the image pull time. A minute suits a small image pulled through a VPC endpoint in the
+   * task's Region, and is the service's default scale-out cooldown too; give more for a large image.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly taskStartTime?: Duration;
 }
 
 /**
  * A run of the fleet through a backlog, minute by minute.
  */
-export interface BacklogSimulationProps {
-  /** Visible messages in the queue at minute 0: a whole number of at least 0. */
-  readonly initialBacklog: number;
-
-  /** How long one instance takes to process one message (1 millisecond to 12 hours). */
-  readonly processingTimePerMessage: Duration;
-
-  /** How many minutes to simulate (1 to 10,080). */
-  readonly minutes: number;
-
-  /**
-   * Messages that arrive in each minute (whole numbers of at least 0); minute `i` gets
-   * `arrivalsPerMinute[i]`, and minutes beyond the list get none.
-   *
-   * @default - no arrivals after the initial backlog
-   */
-  readonly arrivalsPerMinute?: number[];
-
+export interface BacklogSimulationProps extends CapacitySimulationProps {
   /**
    * Instances in service at minute 0.
    *
@@ -55,31 +67,22 @@ export interface BacklogSimulationProps {
   readonly initialInServiceInstances?: number;
 
   /**
-   * How long a launched instance takes until it is in service and counted (0 seconds to 1 hour).
+   * How long a launched instance (or task) takes until it is in service and counted (0 seconds to 1 hour).
    *
-   * @default Duration.minutes(5)
+   * @default - the model's `defaultInstanceWarmup`, 5 minutes unless it was given another
    */
   readonly instanceWarmup?: Duration;
 }
 
 /**
- * The state of the simulated fleet in one minute.
+ * The state of the simulated fleet in one minute. `workers` are its in-service instances (or running tasks).
  */
-export interface BacklogSimulationMinute {
-  /** The minute, from 0. */
-  readonly minute: number;
-
-  /** Visible messages at the start of the minute, after that minute's arrivals. */
-  readonly visibleMessages: number;
-
-  /** Instances in service (processing) during the minute, after any scale-in. */
+export interface BacklogSimulationMinute extends CapacityModelMinute {
+  /** Instances in service (processing) during the minute, after any scale-in: the same as `workers`. */
   readonly inServiceInstances: number;
 
   /** The group's desired capacity after this minute's scaling decision. */
   readonly desiredCapacity: number;
-
-  /** Messages processed (and deleted) during the minute. */
-  readonly processedMessages: number;
 
   /**
    * Visible messages per in-service instance at the start of the minute (what target tracking
@@ -91,40 +94,50 @@ export interface BacklogSimulationMinute {
 /**
  * AWS's target tracking alarms for a one-minute metric: scale out after 3 consecutive breaching
  * datapoints, scale in after 15 (the "AlarmHigh" and "AlarmLow" alarms it creates for the policy).
+ * Application Auto Scaling creates the same pair of alarms for the target tracking policy of an ECS
+ * service, and likewise takes no action while the metric has insufficient data (Amazon ECS Developer
+ * Guide, "Use a target metric to scale Amazon ECS services").
  */
 const SCALE_OUT_DATAPOINTS = 3;
 const SCALE_IN_DATAPOINTS = 15;
 
-/** Absorbs floating-point noise such as 10 / (10 / 3) = 3.0000000000000004 before rounding up. */
-const EPSILON = 1e-9;
-
 /**
  * The limits the model shares with QueueProcessingFleet: a group's size is an Integer in the EC2 Auto
- * Scaling API; a message count beyond 2^53 is no longer exact in a double; SQS keeps a message at most
- * 14 days and hides it while it is processed at most 12 hours (CreateQueue API reference); the warm-up
- * is at most an hour (EC2 Auto Scaling User Guide, "Enable the default instance warmup for a group").
+ * Scaling API; a message count beyond 2^53 is no longer exact in a double (MAX_MESSAGES); SQS keeps a
+ * message at most 14 days and hides it while it is processed at most 12 hours (CreateQueue API
+ * reference); the warm-up is at most an hour (EC2 Auto Scaling User Guide, "Enable the default instance
+ * warmup for a group"), and a task start time is held to the same hour.
  */
 const MAX_GROUP_SIZE = 2_147_483_647;
-const MAX_MESSAGES = Number.MAX_SAFE_INTEGER;
 const MAX_ACCEPTABLE_LATENCY = Duration.days(14);
 const MAX_PROCESSING_TIME = Duration.hours(12);
 const MAX_WARMUP = Duration.hours(1);
-const MAX_MINUTES = 10_080;
+const DEFAULT_WARMUP = Duration.minutes(5);
+const DEFAULT_TASK_START_TIME = Duration.minutes(1);
+
+const check = new ModelChecks('BacklogCapacityModel');
 
 /**
- * What EC2 Auto Scaling target tracking on backlog per instance asks for, in plain arithmetic.
+ * What target tracking on backlog per worker asks for, in plain arithmetic: EC2 Auto Scaling for a
+ * QueueProcessingFleet's instances, Application Auto Scaling for a QueueProcessingService's Fargate tasks.
  *
- * Backlog per instance is `ApproximateNumberOfMessagesVisible ÷ GroupInServiceInstances`.
- * Target tracking changes capacity in proportion to how far the metric is from the target,
- * rounding up so the metric lands at or under it:
+ * Backlog per instance is `ApproximateNumberOfMessagesVisible ÷ GroupInServiceInstances` (for a service,
+ * `÷ RunningTaskCount`). Target tracking changes capacity in proportion to how far the metric is from the
+ * target, rounding up so the metric lands at or under it:
  * `ceil(inService × (visible ÷ inService) ÷ target)`, which is `ceil(visible ÷ target)`,
  * kept between the group's minimum and maximum. At zero instances the ratio is undefined and
- * target tracking does nothing; the fleet's second policy then sets the capacity to 1.
+ * target tracking does nothing; the fleet's (or service's) second policy then asks for one.
  *
  * AWS's worked example (EC2 Auto Scaling User Guide, "Scaling policy based on Amazon SQS"):
  * an acceptable latency of 10 s and 0.1 s per message give a target of 100 messages per
  * instance; 1,500 visible messages on 10 instances are 150 per instance, so the group scales
  * out by five, to 15.
+ *
+ * The two services' target tracking behave alike here: both create an alarm that scales out after 3
+ * one-minute datapoints above the target and one that scales in after 15 below it. What differs is how
+ * long a new worker takes to count: an EC2 instance its warm-up (5 minutes by default), a Fargate task its
+ * start time (about a minute). `forService` builds the model of a QueueProcessingService with that shorter
+ * warm-up, so one class answers for both; Lambda scales differently and has `LambdaSqsScalingModel`.
  *
  * This is a model for explaining and planning, not a reimplementation of AWS: it ignores
  * metric delays, cooldowns between policies, instance launch failures and the rounding
@@ -142,8 +155,13 @@ export class BacklogCapacityModel {
    */
   public static targetFromLatency(acceptableLatency: Duration, processingTimePerMessage: Duration): number {
     const method = 'targetFromLatency';
-    const latency = timeMillis(method, 'acceptableLatency', acceptableLatency, MAX_ACCEPTABLE_LATENCY);
-    const processing = timeMillis(method, 'processingTimePerMessage', processingTimePerMessage, MAX_PROCESSING_TIME);
+    const latency = check.timeMillis(method, 'acceptableLatency', acceptableLatency, MAX_ACCEPTABLE_LATENCY);
+    const processing = check.timeMillis(
+      method,
+      'processingTimePerMessage',
+      processingTimePerMessage,
+      MAX_PROCESSING_TIME,
+    );
     return latency / processing;
   }
 
@@ -153,11 +171,53 @@ export class BacklogCapacityModel {
    */
   public static drainTime(visibleMessages: number, instances: number, processingTimePerMessage: Duration): Duration {
     const method = 'drainTime';
-    count(method, 'visibleMessages', visibleMessages, 0, MAX_MESSAGES);
-    count(method, 'instances', instances, 1, MAX_GROUP_SIZE);
-    const processing = timeMillis(method, 'processingTimePerMessage', processingTimePerMessage, MAX_PROCESSING_TIME);
+    check.count(method, 'visibleMessages', visibleMessages, 0, MAX_MESSAGES);
+    check.count(method, 'instances', instances, 1, MAX_GROUP_SIZE);
+    const processing = check.timeMillis(
+      method,
+      'processingTimePerMessage',
+      processingTimePerMessage,
+      MAX_PROCESSING_TIME,
+    );
     const millis = (visibleMessages * processing) / instances;
     return Duration.seconds(Math.ceil(millis / 1000 - EPSILON));
+  }
+
+  /**
+   * The model of a QueueProcessingService: its backlog per task target, its minimum and maximum task
+   * counts, and the task start time as the warm-up.
+   *
+   * The service scales as the model does: target tracking on `visible ÷ RunningTaskCount` (Application
+   * Auto Scaling creates the same 3-minute scale-out and 15-minute scale-in alarms as EC2 Auto Scaling),
+   * and, with `minCapacity` 0, a step policy that adds one task when messages are visible while the service
+   * wants none (one breaching minute; the model's zero-to-one). A task counts once it is RUNNING, which is
+   * why the warm-up is the task start time. The service's numbers must be known at synth.
+   */
+  public static forService(
+    service: QueueProcessingService,
+    options: ServiceCapacityModelOptions = {},
+  ): BacklogCapacityModel {
+    const method = 'forService';
+    if (service === undefined || service === null || typeof service !== 'object') {
+      throw check.error(`${method} service`, 'must be a QueueProcessingService', service);
+    }
+    if (options === null || typeof options !== 'object') {
+      throw check.error(`${method} options`, 'must be a ServiceCapacityModelOptions object', options);
+    }
+    const policy = checkPolicy(
+      {
+        target: `${method} service.backlogPerTaskTarget`,
+        minCapacity: `${method} service.minCapacity`,
+        maxCapacity: `${method} service.maxCapacity`,
+      },
+      service.backlogPerTaskTarget,
+      service.minCapacity,
+      service.maxCapacity,
+      true,
+    );
+    const taskStartTime = options.taskStartTime ?? DEFAULT_TASK_START_TIME;
+    check.timeMillis(method, 'options.taskStartTime', taskStartTime, MAX_WARMUP, 0);
+    return new BacklogCapacityModel({ ...policy, defaultInstanceWarmup: taskStartTime });
   }
 
   /** Target backlog per instance. */
@@ -169,40 +229,26 @@ export class BacklogCapacityModel {
   /** The most instances the group may run. */
   public readonly maxCapacity: number;
 
+  /** The warm-up `simulate` uses when it is given none. */
+  public readonly defaultInstanceWarmup: Duration;
+
   constructor(props: BacklogCapacityModelProps) {
     if (props === undefined || props === null || typeof props !== 'object') {
-      throw modelError('props', 'must be an object with backlogPerInstanceTarget', props);
+      throw check.error('props', 'must be an object with backlogPerInstanceTarget', props);
     }
-    const target = props.backlogPerInstanceTarget;
-    const minCapacity = props.minCapacity ?? 0;
-    const maxCapacity = props.maxCapacity ?? 10;
-    known('backlogPerInstanceTarget', target);
-    if (typeof target !== 'number' || !Number.isFinite(target) || !(target > 0) || target > MAX_MESSAGES) {
-      throw modelError(
-        'backlogPerInstanceTarget',
-        `must be a finite number above 0 and at most ${formatNumber(MAX_MESSAGES)}`,
-        target,
-      );
-    }
-    count(undefined, 'minCapacity', minCapacity, 0, MAX_GROUP_SIZE - 1);
-    count(undefined, 'maxCapacity', maxCapacity, 1, MAX_GROUP_SIZE);
-    // As QueueProcessingFleet: scaling policies change the capacity only between the two.
-    if (minCapacity >= maxCapacity) {
-      throw props.maxCapacity === undefined
-        ? modelError(
-            'minCapacity',
-            `must be less than maxCapacity (${formatNumber(maxCapacity)}): scaling policies act only between the two`,
-            minCapacity,
-          )
-        : modelError(
-            'maxCapacity',
-            `must be greater than minCapacity (${formatNumber(minCapacity)}): scaling policies act only between the two`,
-            maxCapacity,
-          );
-    }
-    this.backlogPerInstanceTarget = target;
-    this.minCapacity = minCapacity;
-    this.maxCapacity = maxCapacity;
+    const policy = checkPolicy(
+      { target: 'backlogPerInstanceTarget', minCapacity: 'minCapacity', maxCapacity: 'maxCapacity' },
+      props.backlogPerInstanceTarget,
+      props.minCapacity ?? 0,
+      props.maxCapacity ?? 10,
+      props.maxCapacity !== undefined,
+    );
+    const warmup = props.defaultInstanceWarmup ?? DEFAULT_WARMUP;
+    check.timeMillis(undefined, 'defaultInstanceWarmup', warmup, MAX_WARMUP, 0);
+    this.backlogPerInstanceTarget = policy.backlogPerInstanceTarget;
+    this.minCapacity = policy.minCapacity;
+    this.maxCapacity = policy.maxCapacity;
+    this.defaultInstanceWarmup = warmup;
   }
 
   /**
@@ -210,8 +256,8 @@ export class BacklogCapacityModel {
    * Undefined when no instance is in service (CloudWatch returns no datapoint).
    */
   public backlogPerInstance(visibleMessages: number, inServiceInstances: number): number | undefined {
-    count('backlogPerInstance', 'visibleMessages', visibleMessages, 0, MAX_MESSAGES);
-    count('backlogPerInstance', 'inServiceInstances', inServiceInstances, 0, MAX_GROUP_SIZE);
+    check.count('backlogPerInstance', 'visibleMessages', visibleMessages, 0, MAX_MESSAGES);
+    check.count('backlogPerInstance', 'inServiceInstances', inServiceInstances, 0, MAX_GROUP_SIZE);
     return this.ratio(visibleMessages, inServiceInstances);
   }
 
@@ -221,54 +267,37 @@ export class BacklogCapacityModel {
    * when messages are visible.
    */
   public desiredCapacity(visibleMessages: number, inServiceInstances: number): number {
-    count('desiredCapacity', 'visibleMessages', visibleMessages, 0, MAX_MESSAGES);
-    count('desiredCapacity', 'inServiceInstances', inServiceInstances, 0, MAX_GROUP_SIZE);
+    check.count('desiredCapacity', 'visibleMessages', visibleMessages, 0, MAX_MESSAGES);
+    check.count('desiredCapacity', 'inServiceInstances', inServiceInstances, 0, MAX_GROUP_SIZE);
     return this.wanted(visibleMessages, inServiceInstances);
   }
 
   /**
    * Runs the fleet through a backlog minute by minute: each in-service instance processes
-   * 60 s ÷ processing time messages a minute; a scale-out takes effect after 3 consecutive
-   * minutes above the target and a scale-in after 15 below it (as AWS's target tracking alarms
-   * do); launched instances count after the warm-up; the zero-to-one policy acts after one
-   * minute with visible messages and no instances. `initialInServiceInstances` outside min..max
-   * is brought within them, as the group itself would.
+   * 60 s ÷ processing time messages a minute (1 millisecond to 12 hours per message); a scale-out
+   * takes effect after 3 consecutive minutes above the target and a scale-in after 15 below it (as
+   * AWS's target tracking alarms do); launched instances count after the warm-up; the zero-to-one
+   * policy acts after one minute with visible messages and no instances. `initialInServiceInstances`
+   * outside min..max is brought within them, as the group itself would.
    */
   public simulate(props: BacklogSimulationProps): BacklogSimulationMinute[] {
     const method = 'simulate';
-    if (props === undefined || props === null || typeof props !== 'object') {
-      throw modelError(method, 'must be given a BacklogSimulationProps object', props);
-    }
-    const { minutes, initialBacklog } = props;
-    count(method, 'minutes', minutes, 1, MAX_MINUTES);
-    count(method, 'initialBacklog', initialBacklog, 0, MAX_MESSAGES);
-    const processingMillis = timeMillis(
+    const { minutes, initialBacklog, processingMillis, arrivals } = check.simulation(
       method,
-      'processingTimePerMessage',
-      props.processingTimePerMessage,
+      props,
+      'BacklogSimulationProps',
       MAX_PROCESSING_TIME,
     );
-    const arrivals = props.arrivalsPerMinute ?? [];
-    if (!Array.isArray(arrivals)) {
-      throw modelError(`${method} arrivalsPerMinute`, 'must be a list of message counts', arrivals);
-    }
-    arrivals.forEach((arrival, i) => count(method, `arrivalsPerMinute[${i}]`, arrival, 0, MAX_MESSAGES));
-    const total = arrivals.slice(0, minutes).reduce((sum, arrival) => sum + arrival, initialBacklog);
-    if (total > MAX_MESSAGES) {
-      // Beyond 2^53 a double no longer counts messages exactly: some would be lost in the arithmetic.
-      throw modelError(
-        `${method} arrivalsPerMinute`,
-        `must add up, with initialBacklog, to at most ${formatNumber(MAX_MESSAGES)} messages`,
-        new Written(`${formatNumber(total)} messages in all`),
-      );
-    }
     if (props.initialInServiceInstances !== undefined) {
-      count(method, 'initialInServiceInstances', props.initialInServiceInstances, 0, MAX_GROUP_SIZE);
+      check.count(method, 'initialInServiceInstances', props.initialInServiceInstances, 0, MAX_GROUP_SIZE);
     }
-    const warmupMillis =
-      props.instanceWarmup === undefined
-        ? Duration.minutes(5).toMilliseconds()
-        : timeMillis(method, 'instanceWarmup', props.instanceWarmup, MAX_WARMUP, 0);
+    const warmupMillis = check.timeMillis(
+      method,
+      'instanceWarmup',
+      props.instanceWarmup ?? this.defaultInstanceWarmup,
+      MAX_WARMUP,
+      0,
+    );
     const perInstancePerMinute = 60_000 / processingMillis;
     const warmupMinutes = Math.ceil(warmupMillis / 60_000);
 
@@ -324,21 +353,18 @@ export class BacklogCapacityModel {
         inService -= excess;
       }
 
-      // Work in progress carries over between minutes (one instance at 2 minutes per message
-      // finishes one every other minute); capacity left idle by an empty queue is lost.
-      const capacity = inService > 0 ? carry + inService * perInstancePerMinute : 0;
-      const whole = Math.floor(capacity + EPSILON);
-      const processed = Math.min(backlog, whole);
-      carry = processed < whole ? 0 : Math.max(0, capacity - whole);
+      const work = minuteOfWork(backlog, inService, perInstancePerMinute, carry);
+      carry = work.carry;
       steps.push({
         minute,
         visibleMessages: backlog,
+        workers: inService,
         inServiceInstances: inService,
         desiredCapacity: desired,
-        processedMessages: processed,
+        processedMessages: work.processed,
         backlogPerInstance: metric,
       });
-      backlog -= processed;
+      backlog -= work.processed;
     }
     return steps;
   }
@@ -359,84 +385,48 @@ export class BacklogCapacityModel {
   }
 }
 
+interface Policy {
+  readonly backlogPerInstanceTarget: number;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+}
+
 /**
- * The model is not a construct: its errors name it in the place of a construct path, then the method (none
- * for the constructor's props) and the argument, in the library's `[path] prop rule, got value` form.
+ * A target and bounds a group could have, each refused under the name the caller gave it. As
+ * QueueProcessingFleet and QueueProcessingService: scaling policies change the capacity only between the
+ * minimum and the maximum, so the maximum must be above the minimum.
  */
-function modelError(prop: string, rule: string, value: unknown): Error {
-  return new Error(`[BacklogCapacityModel] ${prop} ${rule}, got ${describe(value)}`);
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Duration) {
-    if (value.isUnresolved()) {
-      return `a deploy-time Duration (Duration.${value.unitLabel()}(…))`;
-    }
-    const millis = value.toMilliseconds({ integral: false });
-    return Number.isFinite(millis) ? value.toHumanString() : value.toString();
+function checkPolicy(
+  names: { readonly target: string; readonly minCapacity: string; readonly maxCapacity: string },
+  target: unknown,
+  minCapacity: unknown,
+  maxCapacity: unknown,
+  maxGiven: boolean,
+): Policy {
+  check.known(names.target, target);
+  if (typeof target !== 'number' || !Number.isFinite(target) || !(target > 0) || target > MAX_MESSAGES) {
+    throw check.error(
+      names.target,
+      `must be a finite number above 0 and at most ${formatNumber(MAX_MESSAGES)}`,
+      target,
+    );
   }
-  if (typeof value === 'number') {
-    return Token.isUnresolved(value) ? 'a deploy-time value' : formatNumber(value);
+  check.count(undefined, names.minCapacity, minCapacity, 0, MAX_GROUP_SIZE - 1);
+  check.count(undefined, names.maxCapacity, maxCapacity, 1, MAX_GROUP_SIZE);
+  const min = minCapacity as number;
+  const max = maxCapacity as number;
+  if (min >= max) {
+    throw maxGiven
+      ? check.error(
+          names.maxCapacity,
+          `must be greater than minCapacity (${formatNumber(min)}): scaling policies act only between the two`,
+          max,
+        )
+      : check.error(
+          names.minCapacity,
+          `must be less than maxCapacity (${formatNumber(max)}): scaling policies act only between the two`,
+          min,
+        );
   }
-  if (typeof value === 'string') {
-    return Token.isUnresolved(value) ? 'a deploy-time value' : JSON.stringify(value);
-  }
-  if (Array.isArray(value) || (typeof value === 'object' && value !== null && value.constructor === Object)) {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return String(value);
-    }
-  }
-  return String(value);
-}
-
-/** A value described in words, shown as is. */
-class Written {
-  constructor(private readonly text: string) {}
-
-  public toString(): string {
-    return this.text;
-  }
-}
-
-function formatNumber(value: number): string {
-  return Number.isInteger(value) && Math.abs(value) < 1e21 ? value.toLocaleString('en-US') : String(value);
-}
-
-function argument(method: string | undefined, name: string): string {
-  return method === undefined ? name : `${method} ${name}`;
-}
-
-/** The model computes at synth: a token's value is not known there. */
-function known(prop: string, value: unknown): void {
-  if (typeof value === 'number' && Token.isUnresolved(value)) {
-    throw modelError(prop, 'must be known at synth (the model computes with it)', value);
-  }
-}
-
-/** A whole count in `min..max`: instances, messages, minutes. */
-function count(method: string | undefined, name: string, value: unknown, min: number, max: number): void {
-  const prop = argument(method, name);
-  known(prop, value);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw modelError(prop, `must be a whole number between ${formatNumber(min)} and ${formatNumber(max)}`, value);
-  }
-}
-
-/** A Duration known at synth in `minMillis..max`, in milliseconds. */
-function timeMillis(method: string, name: string, value: unknown, max: Duration, minMillis = 1): number {
-  const prop = argument(method, name);
-  const range = `between ${minMillis === 0 ? '0 seconds' : '1 millisecond'} and ${max.toHumanString()}`;
-  if (!(value instanceof Duration)) {
-    throw modelError(prop, `must be a Duration ${range}`, value);
-  }
-  if (value.isUnresolved()) {
-    throw modelError(prop, 'must be known at synth (the model computes with it)', value);
-  }
-  const millis = value.toMilliseconds({ integral: false });
-  if (!Number.isFinite(millis) || millis < minMillis || millis > max.toMilliseconds()) {
-    throw modelError(prop, `must be ${range}`, value);
-  }
-  return millis;
+  return { backlogPerInstanceTarget: target, minCapacity: min, maxCapacity: max };
 }

@@ -7,6 +7,8 @@ export * from './message-broker';
 export * from './amazon-mq-checks';
 export * from './queue-processing-fleet';
 export * from './backlog-capacity-model';
+export * from './capacity-model';
+export * from './lambda-sqs-scaling-model';
 export * from './encrypted-stream';
 export * from './enhanced-fan-out-consumer';
 export * from './kcl-application';

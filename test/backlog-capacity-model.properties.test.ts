@@ -2,6 +2,7 @@ import { Duration, Lazy, Token } from 'aws-cdk-lib';
 import * as fc from 'fast-check';
 import { attempt, expectLibraryError, propertyParameters, reportCases } from '../harness/properties';
 import { BacklogCapacityModel, BacklogCapacityModelProps } from '../src/backlog-capacity-model';
+import { QueueProcessingService } from '../src/queue-processing-service';
 
 // BacklogCapacityModel, generated: policies and method arguments inside, at and beyond every limit (non-finite,
 // negative, fractional and huge numbers, deploy-time values, Durations of NaN and Infinity). The model makes no
@@ -43,6 +44,15 @@ type Call =
     }
   | { readonly method: 'targetFromLatency'; readonly latency: Duration; readonly processing: Duration }
   | {
+      readonly method: 'forService';
+      readonly service: {
+        readonly backlogPerTaskTarget: number;
+        readonly minCapacity: number;
+        readonly maxCapacity: number;
+      };
+      readonly taskStartTime?: Duration;
+    }
+  | {
       readonly method: 'simulate';
       readonly initialBacklog: number;
       readonly minutes: number;
@@ -71,6 +81,19 @@ const callArb: fc.Arbitrary<Call> = fc.oneof(
   }),
   fc.record(
     {
+      method: fc.constant<'forService'>('forService'),
+      // What a JavaScript caller could pass as a QueueProcessingService: only these three are read.
+      service: fc.record({
+        backlogPerTaskTarget: around(fc.double({ min: 0.1, max: 1000, noNaN: true }), [MAX_MESSAGES * 2]),
+        minCapacity: around(fc.integer({ min: 0, max: 5 }), [MAX_GROUP - 1]),
+        maxCapacity: around(fc.integer({ min: 6, max: 50 }), [1, MAX_GROUP, MAX_GROUP + 1]),
+      }),
+      taskStartTime: durationAround(fc.integer({ min: 0, max: 3_600_000 }), [3_600_001]),
+    },
+    { requiredKeys: ['method', 'service'] },
+  ),
+  fc.record(
+    {
       method: fc.constant<'simulate'>('simulate'),
       initialBacklog: around(fc.integer({ min: 0, max: 5_000 })),
       minutes: around(fc.integer({ min: 1, max: 120 }), [10_080, 10_081]),
@@ -88,6 +111,7 @@ const propsArb: fc.Arbitrary<BacklogCapacityModelProps> = fc.record(
     backlogPerInstanceTarget: around(fc.double({ min: 0.1, max: 1000, noNaN: true }), [MAX_MESSAGES * 2]),
     minCapacity: around(fc.integer({ min: 0, max: 5 }), [MAX_GROUP, MAX_GROUP - 1]),
     maxCapacity: around(fc.integer({ min: 6, max: 50 }), [1, MAX_GROUP, MAX_GROUP + 1]),
+    defaultInstanceWarmup: durationAround(fc.integer({ min: 0, max: 3_600_000 }), [3_600_001]),
   },
   { requiredKeys: ['backlogPerInstanceTarget'] },
 );
@@ -117,6 +141,7 @@ function mustRefuse(props: BacklogCapacityModelProps, call: Call): string[] {
   if (!isCount(min, 0, MAX_GROUP - 1)) r.push('minCapacity');
   if (!isCount(max, 1, MAX_GROUP)) r.push('maxCapacity');
   if (isCount(min, 0, MAX_GROUP - 1) && isCount(max, 1, MAX_GROUP) && min >= max) r.push('minCapacity', 'maxCapacity');
+  if (!timeOk(props.defaultInstanceWarmup, 0, 3_600_000)) r.push('defaultInstanceWarmup');
   const m = call.method;
   switch (m) {
     case 'desiredCapacity':
@@ -133,6 +158,19 @@ function mustRefuse(props: BacklogCapacityModelProps, call: Call): string[] {
       if (!timeOk(call.latency, 1, 1_209_600_000)) r.push(`${m} acceptableLatency`);
       if (!timeOk(call.processing, 1, 43_200_000)) r.push(`${m} processingTimePerMessage`);
       break;
+    case 'forService': {
+      const { backlogPerTaskTarget: st, minCapacity: smin, maxCapacity: smax } = call.service;
+      if (Token.isUnresolved(st) || !(Number.isFinite(st) && st > 0 && st <= MAX_MESSAGES)) {
+        r.push(`${m} service.backlogPerTaskTarget`);
+      }
+      if (!isCount(smin, 0, MAX_GROUP - 1)) r.push(`${m} service.minCapacity`);
+      if (!isCount(smax, 1, MAX_GROUP)) r.push(`${m} service.maxCapacity`);
+      if (isCount(smin, 0, MAX_GROUP - 1) && isCount(smax, 1, MAX_GROUP) && smin >= smax) {
+        r.push(`${m} service.maxCapacity`);
+      }
+      if (!timeOk(call.taskStartTime, 0, 3_600_000)) r.push(`${m} options.taskStartTime`);
+      break;
+    }
     default:
       if (!isCount(call.minutes, 1, 10_080)) r.push(`${m} minutes`);
       if (!isCount(call.initialBacklog, 0, MAX_MESSAGES)) r.push(`${m} initialBacklog`);
@@ -155,7 +193,7 @@ function mustRefuse(props: BacklogCapacityModelProps, call: Call): string[] {
 }
 
 function run(props: BacklogCapacityModelProps, call: Call): unknown {
-  // targetFromLatency and drainTime are static: the policy's refusals come first, as for the other methods.
+  // targetFromLatency, drainTime and forService are static: the policy's refusals come first, as for the other methods.
   const model = new BacklogCapacityModel(props);
   switch (call.method) {
     case 'desiredCapacity':
@@ -166,6 +204,10 @@ function run(props: BacklogCapacityModelProps, call: Call): unknown {
       return BacklogCapacityModel.drainTime(call.visible, call.instances, call.processing);
     case 'targetFromLatency':
       return BacklogCapacityModel.targetFromLatency(call.latency, call.processing);
+    case 'forService':
+      return BacklogCapacityModel.forService(call.service as unknown as QueueProcessingService, {
+        taskStartTime: call.taskStartTime,
+      });
     default:
       return model.simulate({
         initialBacklog: call.initialBacklog,
@@ -196,6 +238,15 @@ function expectResultAGroupCouldHave(props: BacklogCapacityModelProps, call: Cal
       expect(result).toBe(millisOf(call.latency)! / millisOf(call.processing)!);
       expect(Number.isFinite(result) && result > 0).toBe(true);
       break;
+    case 'forService': {
+      const model = result as BacklogCapacityModel;
+      expect(model.backlogPerInstanceTarget).toBe(call.service.backlogPerTaskTarget);
+      expect([model.minCapacity, model.maxCapacity]).toEqual([call.service.minCapacity, call.service.maxCapacity]);
+      expect(model.defaultInstanceWarmup.toMilliseconds({ integral: false })).toBe(
+        call.taskStartTime === undefined ? 60_000 : millisOf(call.taskStartTime),
+      );
+      break;
+    }
     default: {
       expect(result).toHaveLength(call.minutes);
       const arrived = call.initialBacklog + (call.arrivals ?? []).slice(0, call.minutes).reduce((a, b) => a + b, 0);
@@ -205,6 +256,7 @@ function expectResultAGroupCouldHave(props: BacklogCapacityModelProps, call: Cal
         whole(step.processedMessages, 0, step.visibleMessages);
         whole(step.inServiceInstances, 0, max);
         whole(step.desiredCapacity, min, max);
+        expect(step.workers).toBe(step.inServiceInstances);
         processed += step.processedMessages;
       }
       const last = result[result.length - 1];

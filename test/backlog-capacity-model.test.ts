@@ -1,5 +1,10 @@
-import { Duration, Lazy, Token } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Lazy, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { strictStack } from '../harness/app';
 import { BacklogCapacityModel } from '../src/backlog-capacity-model';
+import { QueueProcessingService, QueueProcessingServiceProps } from '../src/queue-processing-service';
+import { WorkQueue } from '../src/work-queue';
 
 // AWS's worked example, EC2 Auto Scaling User Guide, "Scaling policy based on Amazon SQS"
 // (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-using-sqs-queue.html): with 0.1 s per
@@ -335,5 +340,145 @@ describe('BacklogCapacityModel methods refuse what no group or queue could have 
     // After 3 minutes above the target it asks for ceil(1,999,999,998 ÷ 1); they come into service at minute 7.
     expect(steps[7].inServiceInstances).toBe(1_999_999_998);
     expect(steps.every((step) => step.visibleMessages >= 0 && Number.isFinite(step.visibleMessages))).toBe(true);
+  });
+});
+
+describe('BacklogCapacityModel for a Fargate QueueProcessingService', () => {
+  function service(props: Partial<QueueProcessingServiceProps> = {}): QueueProcessingService {
+    const stack = strictStack();
+    return new QueueProcessingService(stack, 'Encoders', {
+      queue: new WorkQueue(stack, 'Videos', { visibilityTimeout: Duration.minutes(30) }),
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-0a1b2c3d4e5f60718',
+        vpcCidrBlock: '10.1.0.0/16',
+        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        privateSubnetIds: ['subnet-0a1b2c3d4e5f60711', 'subnet-0a1b2c3d4e5f60712'],
+        privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60711', 'rtb-0a1b2c3d4e5f60712'],
+      }),
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:1.37'),
+      acceptableLatency: Duration.minutes(20),
+      processingTimePerMessage: Duration.minutes(2),
+      maxCapacity: 20,
+      ...props,
+    });
+  }
+
+  test("takes the service's target and bounds, and a task start time of 1 minute as the warm-up", () => {
+    const model = BacklogCapacityModel.forService(service());
+    expect(model).toMatchObject({ backlogPerInstanceTarget: 10, minCapacity: 0, maxCapacity: 20 });
+    expect(model.defaultInstanceWarmup.toSeconds()).toBe(60);
+    const slower = BacklogCapacityModel.forService(service(), { taskStartTime: Duration.minutes(3) });
+    expect(slower.defaultInstanceWarmup.toMinutes()).toBe(3);
+  });
+
+  describe('out of zero, as the service does it: the step policy asks for one task, then target tracking for the rest', () => {
+    const steps = BacklogCapacityModel.forService(service()).simulate({
+      initialBacklog: 1000,
+      processingTimePerMessage: Duration.minutes(2),
+      minutes: 240,
+    });
+
+    test('minute 0: messages and no task, so the step policy asks for one; it runs from minute 1', () => {
+      expect(steps.slice(0, 2).map((s) => [s.workers, s.desiredCapacity])).toEqual([
+        [0, 1],
+        [1, 1],
+      ]);
+    });
+
+    test('three minutes above the target (minutes 1 to 3), then 20 tasks, running from minute 4', () => {
+      expect(steps.slice(1, 5).map((s) => s.desiredCapacity)).toEqual([1, 1, 20, 20]);
+      expect(steps.slice(3, 5).map((s) => s.workers)).toEqual([1, 20]);
+    });
+
+    test('workers are the running tasks, and every video is processed', () => {
+      expect(steps.every((s) => s.workers === s.inServiceInstances)).toBe(true);
+      expect(steps.reduce((sum, s) => sum + s.processedMessages, 0)).toBe(1000);
+      expect(steps[steps.length - 1]).toMatchObject({ visibleMessages: 0, workers: 0, desiredCapacity: 0 });
+    });
+
+    test('tasks start sooner than instances warm up, so the service drains before the fleet', () => {
+      const fleet = new BacklogCapacityModel({ backlogPerInstanceTarget: 10, maxCapacity: 20 }).simulate({
+        initialBacklog: 1000,
+        processingTimePerMessage: Duration.minutes(2),
+        minutes: 240,
+      });
+      const drained = (run: Array<{ minute: number; visibleMessages: number }>) =>
+        run.find((s) => s.minute > 0 && s.visibleMessages === 0)!.minute;
+      expect(drained(steps)).toBeLessThan(drained(fleet));
+    });
+  });
+
+  test('a service with a minimum keeps its tasks and never needs the step policy', () => {
+    const model = BacklogCapacityModel.forService(service({ minCapacity: 2 }));
+    const steps = model.simulate({ initialBacklog: 0, processingTimePerMessage: Duration.seconds(1), minutes: 3 });
+    expect(steps.map((s) => s.workers)).toEqual([2, 2, 2]);
+  });
+
+  test.each([
+    [
+      'a deploy-time minimum',
+      () => service({ minCapacity: new CfnParameter(strictStack(), 'Min', { type: 'Number' }).valueAsNumber }),
+      {},
+      /^\[BacklogCapacityModel\] forService service.minCapacity must be known at synth \(the model computes with it\), got a deploy-time value$/,
+    ],
+    [
+      'a target beyond what a double counts exactly',
+      () => service({ acceptableLatency: undefined, processingTimePerMessage: undefined, backlogPerTaskTarget: 1e20 }),
+      {},
+      /^\[BacklogCapacityModel\] forService service.backlogPerTaskTarget must be a finite number above 0 and at most 9,007,199,254,740,991, got 100,000,000,000,000,000,000$/,
+    ],
+    [
+      'a task start time beyond an hour',
+      () => service(),
+      { taskStartTime: Duration.hours(2) },
+      /^\[BacklogCapacityModel\] forService options.taskStartTime must be between 0 seconds and 1 hour, got 2 hours$/,
+    ],
+    [
+      'a deploy-time task start time',
+      () => service(),
+      { taskStartTime: Duration.minutes(Token.asNumber(Lazy.number({ produce: () => 1 }))) },
+      /^\[BacklogCapacityModel\] forService options.taskStartTime must be known at synth \(the model computes with it\), got a deploy-time Duration \(Duration.minutes\(…\)\)$/,
+    ],
+    [
+      'something that is not a service',
+      () => 'Encoders' as unknown as QueueProcessingService,
+      {},
+      /^\[BacklogCapacityModel\] forService service must be a QueueProcessingService, got "Encoders"$/,
+    ],
+  ])('forService refuses %s', (_name, build, options, message) => {
+    expect(() => BacklogCapacityModel.forService(build(), options)).toThrow(message);
+  });
+});
+
+describe('BacklogCapacityModel defaultInstanceWarmup', () => {
+  test('is the warm-up simulate uses when it is given none', () => {
+    const model = new BacklogCapacityModel({
+      backlogPerInstanceTarget: 10,
+      defaultInstanceWarmup: Duration.minutes(2),
+    });
+    const steps = model.simulate({ initialBacklog: 5, processingTimePerMessage: Duration.seconds(1), minutes: 3 });
+    expect(steps.map((s) => s.workers)).toEqual([0, 0, 1]);
+    expect(
+      model
+        .simulate({
+          ...{ initialBacklog: 5, processingTimePerMessage: Duration.seconds(1), minutes: 3 },
+          instanceWarmup: Duration.seconds(0),
+        })
+        .map((s) => s.workers),
+    ).toEqual([0, 1, 1]);
+  });
+
+  test('defaults to 5 minutes, and is refused beyond an hour or NaN', () => {
+    expect(new BacklogCapacityModel({ backlogPerInstanceTarget: 1 }).defaultInstanceWarmup.toMinutes()).toBe(5);
+    expect(
+      () => new BacklogCapacityModel({ backlogPerInstanceTarget: 1, defaultInstanceWarmup: Duration.minutes(61) }),
+    ).toThrow(
+      /^\[BacklogCapacityModel\] defaultInstanceWarmup must be between 0 seconds and 1 hour, got 1 hour 1 minute$/,
+    );
+    expect(
+      () => new BacklogCapacityModel({ backlogPerInstanceTarget: 1, defaultInstanceWarmup: Duration.seconds(NaN) }),
+    ).toThrow(
+      /^\[BacklogCapacityModel\] defaultInstanceWarmup must be between 0 seconds and 1 hour, got Duration.seconds\(NaN\)$/,
+    );
   });
 });

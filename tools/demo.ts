@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { deployAssembly } from '../harness/deploy-assembly';
 import { LocalAws, startLocalAws } from '../harness/local-aws';
 import { DemoStep, seconds } from '../harness/report';
+import { demoConsumerSpikeModel } from '../harness/scenarios/consumer-spike-model';
 import { demoEncodingFleetModel } from '../harness/scenarios/encoding-fleet-model';
 import { demoEncodingSpike } from '../harness/scenarios/encoding-spike';
 import { demoOrderFanOut } from '../harness/scenarios/order-fan-out';
@@ -20,7 +21,13 @@ import { demoTelemetry } from '../harness/scenarios/telemetry';
 const REPO_ROOT = path.resolve(__dirname, '..');
 const ASSEMBLY_DIR = path.join(REPO_ROOT, 'cdk.out');
 /** In this order; each finds its stack among those deployed and prints what it did. */
-const SCENARIOS: DemoStep[] = [demoEncodingSpike, demoOrderFanOut, demoTelemetry, demoEncodingFleetModel];
+const SCENARIOS: DemoStep[] = [
+  demoEncodingSpike,
+  demoOrderFanOut,
+  demoTelemetry,
+  demoEncodingFleetModel,
+  demoConsumerSpikeModel,
+];
 
 async function main(): Promise<number> {
   if (!fs.existsSync(path.join(ASSEMBLY_DIR, 'manifest.json'))) {
