@@ -2,9 +2,10 @@
 // the real CDK CLI, make up for what moto's CloudFormation skips, then run the scenarios: the seed
 // scenario (a spike of encoding jobs, some of them poison) against the WorkQueue blueprint, the
 // order scenario (orders fanned out to three queues, one filtered) against the order fan-out
-// blueprint, the telemetry scenario against the telemetry blueprint, and the capacity model of the
-// encoding fleet; and account for every job, order and position. Exits non-zero when a stack fails
-// to deploy or a job, order or position is lost or misrouted.
+// blueprint, the telemetry scenario against the telemetry blueprint, the capacity model of the
+// encoding fleet, and the consumers' wiring in the private workers blueprint; and account for every
+// job, order and position. Exits non-zero when a stack fails to deploy or a job, order or position is
+// lost or misrouted.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +17,7 @@ import { demoConsumerSpikeModel } from '../harness/scenarios/consumer-spike-mode
 import { demoEncodingFleetModel } from '../harness/scenarios/encoding-fleet-model';
 import { demoEncodingSpike } from '../harness/scenarios/encoding-spike';
 import { demoOrderFanOut } from '../harness/scenarios/order-fan-out';
+import { demoPrivateWorkers } from '../harness/scenarios/private-workers';
 import { demoTelemetry } from '../harness/scenarios/telemetry';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -27,6 +29,7 @@ const SCENARIOS: DemoStep[] = [
   demoTelemetry,
   demoEncodingFleetModel,
   demoConsumerSpikeModel,
+  demoPrivateWorkers,
 ];
 
 async function main(): Promise<number> {
