@@ -15,6 +15,7 @@ export * from './kcl-application';
 export * from './stream-to-s3';
 export * from './queue-processing-function';
 export * from './stream-processing-function';
+export * from './stream-analytics';
 export * from './queue-processing-service';
 export * from './private-endpoints';
 export * from './isolated-vpc';
