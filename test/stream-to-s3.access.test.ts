@@ -1,9 +1,12 @@
 import { CfnParameter } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
+import { userFunction } from './queue-processing-function.fixtures';
 import {
   AccessRequest,
   bucketPolicyFor,
@@ -15,7 +18,7 @@ import {
 } from '../harness/access';
 import { logicalId, strictStack } from '../harness/app';
 import { EncryptedStream } from '../src/encrypted-stream';
-import { StreamToS3 } from '../src/stream-to-s3';
+import { StreamToS3, StreamToS3Schema, StreamToS3Source } from '../src/stream-to-s3';
 
 // Access proofs: the synthesized identity, bucket and key policies of a stream delivered to S3, evaluated offline.
 const ACCOUNT = '123456789012';
@@ -267,5 +270,154 @@ describe('delivery to a bucket and under a prefix known only at deploy time', ()
     ['to another bucket', 'arn:aws:s3:::someone-elses-bucket/archive/2026/object.gz'],
   ])('may not write %s', async (_name, resource) => {
     await expectDenied(as(delivery, 's3:PutObject', resource));
+  });
+});
+
+describe('direct PUT with a processor, dynamic partitioning and Parquet: producers, the delivery role, the processor role', () => {
+  // Producers granted with grantPutRecords, a bystander granted nothing, the delivery role (which now invokes the
+  // processor and reads the schema's table), and the processor's own execution role, to which nothing is added.
+  let g: {
+    deliveryStreamArn: string;
+    bucketArn: string;
+    bucketPolicy: any;
+    functionArn: string;
+    tableArns: string[];
+    streamKey: { arn: string; policy: any };
+    producer: { arn: string; policies: object[] };
+    bystander: { arn: string; policies: object[] };
+    delivery: { arn: string; policies: object[] };
+    processorRole: { arn: string; policies: object[] };
+  };
+  const OTHER_DELIVERY_STREAM = `arn:aws:firehose:us-east-1:${ACCOUNT}:deliverystream/someone-elses`;
+  const OTHER_FUNCTION = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:someone-elses`;
+
+  beforeAll(async () => {
+    const stack = strictStack();
+    const processor = userFunction(stack, 'Enrich');
+    const archive = new StreamToS3(stack, 'Archive', {
+      source: StreamToS3Source.DIRECT_PUT,
+      processor,
+      dynamicPartitionKeys: { truck: '.truckId' },
+      outputFormat: firehose.OutputFormat.PARQUET,
+      schema: StreamToS3Schema.fromColumns([{ name: 'truck_id', type: 'string' }], {
+        databaseName: 'telemetry',
+        tableName: 'positions',
+      }),
+    });
+    const producer = new iam.Role(stack, 'Producer', {
+      roleName: 'Producer',
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    archive.grantPutRecords(producer);
+    const bystander = new iam.Role(stack, 'Bystander', {
+      roleName: 'Bystander',
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+    const template = Template.fromStack(stack).toJSON();
+    const getAtt = (construct: IConstruct, attribute = 'Arn') =>
+      resolveIntrinsics<string>({ 'Fn::GetAtt': [logicalId(construct), attribute] }, template);
+    const role = async (construct: iam.IRole, name: string) => ({
+      arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+      policies: await identityPoliciesFor(template, logicalId(construct)),
+    });
+    const bucket = archive.bucket as s3.Bucket;
+    const key = archive.deliveryStreamEncryptionKey as kms.Key;
+    g = {
+      deliveryStreamArn: await getAtt(archive),
+      bucketArn: await getAtt(bucket),
+      bucketPolicy: await bucketPolicyFor(template, logicalId(bucket)),
+      functionArn: await getAtt(processor),
+      tableArns: [
+        `arn:aws:glue:us-east-1:${ACCOUNT}:catalog`,
+        `arn:aws:glue:us-east-1:${ACCOUNT}:database/telemetry`,
+        `arn:aws:glue:us-east-1:${ACCOUNT}:table/telemetry/positions`,
+      ],
+      streamKey: { arn: await getAtt(key), policy: await keyPolicyFor(template, logicalId(key)) },
+      producer: await role(producer, 'Producer'),
+      bystander: await role(bystander, 'Bystander'),
+      delivery: await role(archive.deliveryRole, 'DeliveryRole'),
+      processorRole: await role((processor as lambda.Function).role!, 'EnrichRole'),
+    };
+  });
+
+  describe('a producer granted with grantPutRecords', () => {
+    test.each(['firehose:PutRecord', 'firehose:PutRecordBatch'])('may %s to the delivery stream', async (action) => {
+      await expectAllowed(as(g.producer, action, g.deliveryStreamArn));
+    });
+
+    test.each([
+      ['write to another delivery stream', 'firehose:PutRecord', () => OTHER_DELIVERY_STREAM],
+      ['delete the delivery stream', 'firehose:DeleteDeliveryStream', () => g.deliveryStreamArn],
+      ['change its destination', 'firehose:UpdateDestination', () => g.deliveryStreamArn],
+      ['read the bucket', 's3:GetObject', () => `${g.bucketArn}/data/truck=1/object.parquet`],
+    ])('may not %s', async (_name, action, resource) => {
+      await expectDenied(
+        as(g.producer, action, resource(), { resourcePolicy: action.startsWith('s3') ? g.bucketPolicy : undefined }),
+      );
+    });
+
+    test("needs no permission on the delivery stream's key (Firehose encrypts with its own grant), and has none", async () => {
+      await expectDenied(as(g.producer, 'kms:Decrypt', g.streamKey.arn, { resourcePolicy: g.streamKey.policy }));
+    });
+  });
+
+  test('a role granted nothing may not write to the delivery stream', async () => {
+    await expectDenied(as(g.bystander, 'firehose:PutRecordBatch', g.deliveryStreamArn));
+  });
+
+  describe('the delivery role', () => {
+    test.each(['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'])(
+      'may %s on the processor',
+      async (action) => {
+        await expectAllowed(as(g.delivery, action, g.functionArn));
+      },
+    );
+
+    test.each([0, 1, 2])("may read the schema's table (catalog, database, table #%d)", async (i) => {
+      await expectAllowed(as(g.delivery, 'glue:GetTable', g.tableArns[i]));
+      await expectAllowed(as(g.delivery, 'glue:GetTableVersions', g.tableArns[i]));
+    });
+
+    test.each([
+      ['invoke another function', 'lambda:InvokeFunction', () => OTHER_FUNCTION],
+      ['invoke another version or alias of the processor', 'lambda:InvokeFunction', () => `${g.functionArn}:live`],
+      ['change the processor', 'lambda:UpdateFunctionCode', () => g.functionArn],
+      ['read another table', 'glue:GetTable', () => `arn:aws:glue:us-east-1:${ACCOUNT}:table/telemetry/payroll`],
+      ['change the table', 'glue:UpdateTable', () => g.tableArns[2]],
+      ['read any stream', 'kinesis:GetRecords', () => `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/positions`],
+      ['write records to itself', 'firehose:PutRecord', () => g.deliveryStreamArn],
+    ])('may not %s', async (_name, action, resource) => {
+      await expectDenied(as(g.delivery, action, resource()));
+    });
+
+    test.each([
+      ['a partitioned data object', 'data/truck=truck-7/year=2026/month=11/day=24/hour=13/Archive-1.parquet'],
+      ['an error object', 'errors/format-conversion-failed/year=2026/month=11/day=24/Archive-1'],
+    ])('may write %s under its prefixes', async (_name, key) => {
+      await expectAllowed(as(g.delivery, 's3:PutObject', `${g.bucketArn}/${key}`, { resourcePolicy: g.bucketPolicy }));
+    });
+  });
+
+  describe("the processor's own role (nothing added by StreamToS3)", () => {
+    test.each([
+      ['write to the delivery stream (no loop back into it)', 'firehose:PutRecord', () => g.deliveryStreamArn],
+      ['write to the bucket', 's3:PutObject', () => `${g.bucketArn}/data/truck=1/object.parquet`],
+      ['read the bucket', 's3:GetObject', () => `${g.bucketArn}/data/truck=1/object.parquet`],
+      ['read the schema', 'glue:GetTable', () => g.tableArns[2]],
+      ['invoke itself', 'lambda:InvokeFunction', () => g.functionArn],
+    ])('may not %s', async (_name, action, resource) => {
+      await expectDenied(
+        as(g.processorRole, action, resource(), {
+          resourcePolicy: action.startsWith('s3') ? g.bucketPolicy : undefined,
+        }),
+      );
+    });
+
+    test('no policy of the app is attached to it (only the AWS-managed basic execution role it was created with)', () => {
+      const actions = g.processorRole.policies.flatMap((p: any) =>
+        [p.Statement].flat().flatMap((s: any) => [s.Action].flat()),
+      );
+      expect(actions.filter((a: string) => !a.startsWith('logs:'))).toEqual([]);
+    });
   });
 });

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { pagerTopic } from './stream-to-s3.fixtures';
 import { ENV_MATRIX, logicalId, strictApp, strictStack } from '../harness/app';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { EncryptedStream } from '../src/encrypted-stream';
@@ -219,10 +220,7 @@ describe('StreamToS3 from an EncryptedStream with consumers and a KCL applicatio
     'position-aggregator',
     new iam.Role(stack, 'AggregatorRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }),
   );
-  const pager = new sns.Topic(stack, 'Pager', {
-    enforceSSL: true,
-    masterKey: new kms.Key(stack, 'PagerKey', { enableKeyRotation: true }),
-  });
+  const pager = pagerTopic(stack);
   const archive = new StreamToS3(stack, 'Archive', {
     stream,
     bufferingInterval: Duration.seconds(60),
@@ -349,7 +347,7 @@ describe('StreamToS3 props', () => {
 
   test('removalPolicy SNAPSHOT is refused', () => {
     expect(() => telemetry({ removalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(
-      /^\[Stack\/Telemetry\] removalPolicy must be .*: CloudFormation cannot snapshot S3 buckets, KMS keys, log groups and Kinesis streams, got "RemovalPolicy.SNAPSHOT"$/,
+      /^\[Stack\/Telemetry\] removalPolicy must be .*: CloudFormation cannot snapshot S3 buckets, KMS keys, log groups, Kinesis streams and Glue tables, got "RemovalPolicy.SNAPSHOT"$/,
     );
   });
 
@@ -504,10 +502,7 @@ function everyFeature(stack: Stack): StreamToS3 {
     'position-aggregator',
     new iam.Role(stack, 'AggregatorRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }),
   );
-  const pager = new sns.Topic(stack, 'Pager', {
-    enforceSSL: true,
-    masterKey: new kms.Key(stack, 'PagerKey', { enableKeyRotation: true }),
-  });
+  const pager = pagerTopic(stack);
   return new StreamToS3(stack, 'Archive', {
     stream,
     bufferingInterval: Duration.seconds(60),
@@ -652,7 +647,7 @@ describe('StreamToS3 rejects bad input at synth', () => {
     [
       'an unknown expression',
       (stack) => new StreamToS3(stack, 'D', { dataOutputPrefix: 'data/!{partitionKeyFromQuery:truck}/' }),
-      /Firehose rejects "!\{partitionKeyFromQuery:truck\}"/,
+      /^\[Stack\/D\] dataOutputPrefix may use !\{partitionKeyFromQuery:\.\.\.\} only with dynamic partitioning: give "truck" and the jq expression that reads it in dynamicPartitionKeys, got "data\/!\{partitionKeyFromQuery:truck\}\/"$/,
     ],
     [
       'a buffering interval of NaN seconds',

@@ -11,6 +11,8 @@ export const DEFAULT_ERROR_PREFIX =
 
 const ERROR_OUTPUT_TYPE = '!{firehose:error-output-type}';
 const RANDOM_STRING = '!{firehose:random-string}';
+export const PARTITION_KEY_FROM_QUERY = 'partitionKeyFromQuery';
+export const PARTITION_KEY_FROM_LAMBDA = 'partitionKeyFromLambda';
 
 /** Prefix and ErrorOutputPrefix of ExtendedS3DestinationConfiguration are at most 1,024 characters (API reference). */
 const PREFIX_MAX_LENGTH = 1024;
@@ -23,8 +25,15 @@ const PREFIX_MAX_LENGTH = 1024;
  * - Prefix can't contain `!{firehose:error-output-type}`;
  * - an ErrorOutputPrefix with an expression must contain at least one `!{firehose:error-output-type}`;
  * - neither prefix may be longer than 512 characters once evaluated;
- * - `partitionKeyFromQuery` and `partitionKeyFromLambda` need dynamic partitioning, which this construct
- *   does not configure.
+ * - `partitionKeyFromQuery` and `partitionKeyFromLambda` need dynamic partitioning, and the error prefix may use
+ *   neither.
+ * With dynamic partitioning ("Use Amazon S3 bucket prefix to deliver data",
+ * https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-s3bucketprefix.html, and "Understand
+ * partitioning keys", https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-partitioning-keys.html):
+ * - `!{partitionKeyFromQuery:<key>}` names a key of the inline (jq) parsing query, and every key of the query is
+ *   used in the prefix;
+ * - `!{partitionKeyFromLambda:<key>}` needs a Lambda processor that returns partition keys;
+ * - an error prefix is required (this construct always sets one).
  */
 const EVALUATED_MAX_LENGTH = 512;
 /** `!{firehose:random-string}` evaluates to an 11-character string. */
@@ -88,7 +97,28 @@ function isDateTimePattern(pattern: string): boolean {
   return !quoted;
 }
 
-function validatePrefix(scope: IConstruct, prop: string, value: string, isError: boolean): void {
+/** What the data prefix may refer to besides timestamps and random strings. */
+export interface PartitionContext {
+  /** The keys of the inline parsing query (`dynamicPartitionKeys`), when there is one. */
+  readonly queryKeys?: readonly string[];
+  /** Whether a Lambda processor runs, which may return partition keys. */
+  readonly processor: boolean;
+}
+
+const NO_PARTITIONING: PartitionContext = { processor: false };
+
+/** The key of a `!{partitionKeyFromQuery:<key>}` or `!{partitionKeyFromLambda:<key>}` expression. */
+function partitionKeyOf(body: string, namespace: string): string | undefined {
+  return body.startsWith(`${namespace}:`) ? body.slice(namespace.length + 1) : undefined;
+}
+
+function validatePrefix(
+  scope: IConstruct,
+  prop: string,
+  value: string,
+  isError: boolean,
+  partitions: PartitionContext = NO_PARTITIONING,
+): void {
   if (typeof value !== 'string') {
     throw invalidProp(scope, prop, 'must be a string', value);
   }
@@ -98,17 +128,43 @@ function validatePrefix(scope: IConstruct, prop: string, value: string, isError:
   if (value.startsWith('/')) {
     throw invalidProp(scope, prop, 'must not start with "/" (S3 keys would begin with an empty folder)', value);
   }
-  const allowed = `!{timestamp:<format>} and ${RANDOM_STRING}${isError ? ` and ${ERROR_OUTPUT_TYPE}` : ''}`;
+  const partitionExpressions = isError
+    ? ''
+    : `${partitions.queryKeys ? `, !{${PARTITION_KEY_FROM_QUERY}:<key of dynamicPartitionKeys>}` : ''}${partitions.processor ? `, !{${PARTITION_KEY_FROM_LAMBDA}:<key>}` : ''}`;
+  const allowed = `!{timestamp:<format>}${partitionExpressions} and ${RANDOM_STRING}${isError ? ` and ${ERROR_OUTPUT_TYPE}` : ''}`;
   let minimumLength = staticLength(value);
   let hasTimestamp = false;
+  const usedQueryKeys = new Set<string>();
   for (const expression of expressionsOf(value)) {
     const { body, text } = expression;
+    const queryKey = body === undefined ? undefined : partitionKeyOf(body, PARTITION_KEY_FROM_QUERY);
+    const lambdaKey = body === undefined ? undefined : partitionKeyOf(body, PARTITION_KEY_FROM_LAMBDA);
     if (body !== undefined && body.startsWith('timestamp:') && isDateTimePattern(body.slice('timestamp:'.length))) {
       hasTimestamp = true;
     } else if (text === RANDOM_STRING) {
       minimumLength += RANDOM_STRING_LENGTH;
     } else if (isError && text === ERROR_OUTPUT_TYPE) {
       minimumLength += SHORTEST_ERROR_OUTPUT_TYPE;
+    } else if (!isError && queryKey !== undefined && partitions.queryKeys?.includes(queryKey)) {
+      usedQueryKeys.add(queryKey);
+    } else if (!isError && lambdaKey !== undefined && lambdaKey.length > 0 && partitions.processor) {
+      // The function returns the keys; their names are known only to its code.
+    } else if (!isError && queryKey !== undefined) {
+      throw invalidProp(
+        scope,
+        prop,
+        partitions.queryKeys
+          ? `may use only keys of dynamicPartitionKeys in !{${PARTITION_KEY_FROM_QUERY}:...} ("${queryKey}" is not one of ${partitions.queryKeys.map((k) => `"${k}"`).join(', ')})`
+          : `may use !{${PARTITION_KEY_FROM_QUERY}:...} only with dynamic partitioning: give "${queryKey}" and the jq expression that reads it in dynamicPartitionKeys`,
+        value,
+      );
+    } else if (!isError && lambdaKey !== undefined && !partitions.processor) {
+      throw invalidProp(
+        scope,
+        prop,
+        `may use !{${PARTITION_KEY_FROM_LAMBDA}:...} only with a processor (a Lambda function that returns the partition keys)`,
+        value,
+      );
     } else {
       throw invalidProp(scope, prop, `may use only ${allowed} expressions (Firehose rejects "${text}")`, value);
     }
@@ -121,17 +177,49 @@ function validatePrefix(scope: IConstruct, prop: string, value: string, isError:
       value,
     );
   }
-  if (!isError && !hasTimestamp) {
+  const unused = (partitions.queryKeys ?? []).filter((key) => !usedQueryKeys.has(key));
+  if (!isError && unused.length > 0) {
+    throw invalidProp(
+      scope,
+      prop,
+      `must use every key of dynamicPartitionKeys as !{${PARTITION_KEY_FROM_QUERY}:<key>} (a Firehose rule); missing: ${unused.map((k) => `"${k}"`).join(', ')}`,
+      value,
+    );
+  }
+  // Firehose appends its own timestamp to a prefix without one; dynamic partitioning is not counted on to.
+  const partitioned =
+    partitions.queryKeys !== undefined ||
+    expressionsOf(value).some((e) => e.body?.startsWith(`${PARTITION_KEY_FROM_LAMBDA}:`));
+  if (!isError && !hasTimestamp && !partitioned) {
     minimumLength += APPENDED_TIMESTAMP_LENGTH;
   }
   if (minimumLength > EVALUATED_MAX_LENGTH) {
     throw invalidProp(
       scope,
       prop,
-      `must be at most ${EVALUATED_MAX_LENGTH} characters once Firehose has evaluated it (at least ${formatNumber(minimumLength)} here${isError || hasTimestamp ? '' : ', with the timestamp Firehose appends to a prefix without one'})`,
+      `must be at most ${EVALUATED_MAX_LENGTH} characters once Firehose has evaluated it (at least ${formatNumber(minimumLength)} here${isError || hasTimestamp || partitioned ? '' : ', with the timestamp Firehose appends to a prefix without one'})`,
       value,
     );
   }
+}
+
+/** Whether a data prefix (known at synth) uses `!{partitionKeyFromLambda:...}`. */
+export function usesLambdaPartitionKeys(prefix: string | undefined): boolean {
+  return (
+    typeof prefix === 'string' && !Token.isUnresolved(prefix) && prefix.includes(`!{${PARTITION_KEY_FROM_LAMBDA}:`)
+  );
+}
+
+/**
+ * The data prefix used when none is given: with inline partitioning, one folder per key (`truck=<value>/`)
+ * ahead of the default date folders.
+ */
+export function defaultDataPrefix(queryKeys: readonly string[] | undefined): string {
+  if (queryKeys === undefined || queryKeys.length === 0) {
+    return DEFAULT_DATA_PREFIX;
+  }
+  const keys = queryKeys.map((key) => `${key}=!{${PARTITION_KEY_FROM_QUERY}:${key}}/`).join('');
+  return `data/${keys}${DEFAULT_DATA_PREFIX.slice('data/'.length)}`;
 }
 
 /** The characters of a prefix outside its expressions. */
@@ -147,6 +235,7 @@ export function validatePrefixes(
   scope: IConstruct,
   dataPrefix: string | undefined,
   errorPrefix: string | undefined,
+  partitions: PartitionContext = NO_PARTITIONING,
 ): void {
   const checked: Array<[string, string | undefined, boolean]> = [
     ['dataOutputPrefix', dataPrefix, false],
@@ -154,10 +243,10 @@ export function validatePrefixes(
   ];
   for (const [prop, value, isError] of checked) {
     if (value !== undefined && !(typeof value === 'string' && Token.isUnresolved(value))) {
-      validatePrefix(scope, prop, value, isError);
+      validatePrefix(scope, prop, value, isError, partitions);
     }
   }
-  const data = dataPrefix ?? DEFAULT_DATA_PREFIX;
+  const data = dataPrefix ?? defaultDataPrefix(partitions.queryKeys);
   const error = errorPrefix ?? DEFAULT_ERROR_PREFIX;
   if (Token.isUnresolved(data) || Token.isUnresolved(error)) {
     return;
@@ -179,11 +268,16 @@ const MEBIBYTE = 1024 * 1024;
  * refused here: aws-cdk-lib's conversion would throw with no construct path. A deploy-time amount must be
  * written in mebibytes, the unit Firehose takes.
  */
-export function validateBufferingSize(scope: IConstruct, prop: string, size: Size | undefined): void {
+export function validateBufferingSize(
+  scope: IConstruct,
+  prop: string,
+  size: Size | undefined,
+  minimum: { readonly mebibytes: number; readonly why: string } = { mebibytes: 1, why: '' },
+): void {
   if (size === undefined) {
     return;
   }
-  const rule = 'must be a whole number of MiB between 1 and 128';
+  const rule = `must be a whole number of MiB between ${minimum.mebibytes} and 128${minimum.why}`;
   if (!(size instanceof Size)) {
     throw invalidProp(scope, prop, `${rule} (a Size)`, size);
   }
@@ -199,7 +293,7 @@ export function validateBufferingSize(scope: IConstruct, prop: string, size: Siz
     return;
   }
   const mib = size.toBytes({ rounding: SizeRoundingBehavior.NONE }) / MEBIBYTE;
-  if (!Number.isInteger(mib) || mib < 1 || mib > 128) {
+  if (!Number.isInteger(mib) || mib < minimum.mebibytes || mib > 128) {
     throw invalidProp(scope, prop, rule, size);
   }
 }
