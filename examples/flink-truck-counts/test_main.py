@@ -1,0 +1,63 @@
+"""Tests of the SQL the example runs, without PyFlink or a network: `python3 -m unittest` in this folder."""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "app"))
+
+import main  # noqa: E402
+
+INPUT = {
+    "stream.arn": "arn:aws:kinesis:us-east-1:123456789012:stream/positions",
+    "stream.name": "positions",
+    "aws.region": "us-east-1",
+}
+
+
+class StatementsTest(unittest.TestCase):
+    def test_reads_the_stream_of_the_input_group_from_the_latest_record(self):
+        source, _, _ = main.statements({"InputStream": INPUT})
+        self.assertIn("'connector' = 'kinesis'", source)
+        self.assertIn("'stream.arn' = 'arn:aws:kinesis:us-east-1:123456789012:stream/positions'", source)
+        self.assertIn("'aws.region' = 'us-east-1'", source)
+        self.assertIn("'source.init.position' = 'LATEST'", source)
+        self.assertNotIn("EFO", source)
+
+    def test_reads_through_the_given_consumer_without_registering_one(self):
+        source, _, _ = main.statements({"InputStream": {**INPUT, "efo.consumer.name": "truck-counts"}})
+        self.assertIn("'source.reader.type' = 'EFO'", source)
+        self.assertIn("'source.efo.consumer.name' = 'truck-counts'", source)
+        self.assertIn("'source.efo.lifecycle' = 'SELF_MANAGED'", source)
+
+    def test_counts_each_truck_per_tumbling_minute(self):
+        _, _, query = main.statements({"InputStream": INPUT})
+        self.assertIn("TUMBLE(TABLE positions, DESCRIPTOR(proc_time), INTERVAL '1' MINUTE)", query)
+        self.assertIn("GROUP BY truckId, window_start, window_end", query)
+        self.assertIn("COUNT(*) AS positions", query)
+
+    def test_sinks_to_print_or_to_a_stream(self):
+        _, sink, _ = main.statements({"InputStream": INPUT})
+        self.assertIn("'connector' = 'print'", sink)
+        arn = "arn:aws:kinesis:us-east-1:123456789012:stream/truck-counts"
+        _, sink, _ = main.statements({"InputStream": INPUT, "TruckCounts": {"sink.stream.arn": arn}})
+        self.assertIn(f"'stream.arn' = '{arn}'", sink)
+        self.assertIn("PARTITIONED BY (truckId)", sink)
+
+    def test_quotes_values(self):
+        self.assertEqual(main.quote("it's"), "'it''s'")
+
+    def test_loads_the_service_property_file(self):
+        groups = [{"PropertyGroupId": "InputStream", "PropertyMap": INPUT}]
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(groups, handle)
+        try:
+            self.assertEqual(main.load_property_groups(handle.name), {"InputStream": INPUT})
+        finally:
+            os.unlink(handle.name)
+
+
+if __name__ == "__main__":
+    unittest.main()
