@@ -13,12 +13,7 @@ import { EncryptedStream } from './encrypted-stream';
 import { acknowledge, ACKNOWLEDGMENTS, wildcardResource } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { regionalServiceName } from './private/aws-names';
-import {
-  validateDuration,
-  validateGrantee,
-  validateReference,
-  validateTokenDurationUnit,
-} from './private/encrypted-stream/values';
+import { validateGrantee, validateReference, writtenAs } from './private/encrypted-stream/values';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { resolveRemovalPolicy } from './private/removal-policy';
@@ -41,6 +36,7 @@ import {
   validateProcessorBufferSize,
   validateProcessorInterval,
   validateSchema,
+  validateSeconds,
   validateStreamEncryption,
   warnOnLongProcessorTimeout,
 } from './private/stream-to-s3/features';
@@ -1147,33 +1143,31 @@ function validateProps(scope: Construct, props: StreamToS3Props): Features {
     ['processorBufferingSize', props.processorBufferingSize],
   ] as const) {
     if (value !== undefined && props.processor === undefined) {
-      throw invalidProp(scope, prop, 'may be set only with a processor: give processor too, or omit it', value);
+      throw invalidProp(
+        scope,
+        prop,
+        'may be set only with a processor: give processor too, or omit it',
+        writtenAs(scope, value),
+      );
     }
   }
 
   const queryKeys = validatePartitionKeys(scope, 'dynamicPartitionKeys', props.dynamicPartitionKeys);
   const lambdaPartitionKeys = usesLambdaPartitionKeys(props.dataOutputPrefix);
   const dynamicPartitioning = queryKeys !== undefined || lambdaPartitionKeys;
-  validateTokenDurationUnit(
+  validateSeconds(
     scope,
     'dynamicPartitioningRetryDuration',
     props.dynamicPartitioningRetryDuration,
-    'seconds',
-    'Firehose takes DurationInSeconds',
-  );
-  validateDuration(
-    scope,
-    'dynamicPartitioningRetryDuration',
-    props.dynamicPartitioningRetryDuration,
-    Duration.seconds(0),
     RETRY_DURATION_MAX,
+    'Firehose takes DurationInSeconds',
   );
   if (props.dynamicPartitioningRetryDuration !== undefined && !dynamicPartitioning) {
     throw invalidProp(
       scope,
       'dynamicPartitioningRetryDuration',
       'may be set only with dynamic partitioning: give dynamicPartitionKeys (or a prefix with !{partitionKeyFromLambda:...}) too, or omit it',
-      props.dynamicPartitioningRetryDuration,
+      writtenAs(scope, props.dynamicPartitioningRetryDuration),
     );
   }
 
@@ -1212,14 +1206,13 @@ function validateProps(scope: Construct, props: StreamToS3Props): Features {
   }
 
   // Firehose takes IntervalInSeconds; a deploy-time amount in another unit cannot be converted.
-  validateTokenDurationUnit(
+  validateSeconds(
     scope,
     'bufferingInterval',
     props.bufferingInterval,
-    'seconds',
+    MAX_BUFFERING_INTERVAL,
     'Firehose takes IntervalInSeconds',
   );
-  validateDuration(scope, 'bufferingInterval', props.bufferingInterval, Duration.seconds(0), MAX_BUFFERING_INTERVAL);
   const interval = props.bufferingInterval;
   if (
     dynamicPartitioning &&
@@ -1231,7 +1224,7 @@ function validateProps(scope: Construct, props: StreamToS3Props): Features {
       scope,
       'bufferingInterval',
       'must be at least 1 minute with dynamic partitioning (Firehose offers no zero or short buffering for it)',
-      interval,
+      writtenAs(scope, interval),
     );
   }
   const largeBuffer = dynamicPartitioning || conversion !== undefined;

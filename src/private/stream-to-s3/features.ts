@@ -42,6 +42,9 @@ export const RETRY_DURATION_DEFAULT = Duration.seconds(300);
 /** ProcessorParameter.ParameterValue is 1 to 5,120 characters (ProcessorParameter, API reference). */
 const PARAMETER_VALUE_MAX_LENGTH = 5120;
 
+/** aws-cdk-lib's `MetadataExtractionProcessor.jq16` refuses more keys (with no construct path), so this does first. */
+const MAX_PARTITION_KEYS = 50;
+
 /*
  * Serializer compressions (ParquetSerDe and OrcSerDe, API reference,
  * https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html and API_OrcSerDe.html).
@@ -134,10 +137,44 @@ export function validateFunction(scope: IConstruct, prop: string, value: unknown
   }
 }
 
+/** A value shown as written in an error (`Duration.seconds(8.4e-323)`), where aws-cdk-lib would print nothing. */
+class Written {
+  constructor(private readonly text: string) {}
+
+  public toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A whole number of seconds in `min..max`; a deploy-time amount must be written in seconds (`why`: the field
+ * Firehose takes). A duration too small for aws-cdk-lib to print (`Duration.seconds(8.4e-323)`) is shown as written.
+ */
+export function validateSeconds(
+  scope: IConstruct,
+  prop: string,
+  value: Duration | undefined,
+  max: Duration,
+  why: string,
+): void {
+  validateTokenDurationUnit(scope, prop, value, 'seconds', why);
+  if (value instanceof Duration && !value.isUnresolved()) {
+    const millis = value.toMilliseconds({ integral: false });
+    if (Number.isFinite(millis) && millis !== 0 && value.toHumanString() === '') {
+      throw invalidProp(
+        scope,
+        prop,
+        `must be a whole number of seconds between 0 seconds and ${max.toHumanString()}`,
+        new Written(value.toString()),
+      );
+    }
+  }
+  validateDuration(scope, prop, value, Duration.seconds(0), max);
+}
+
 /** 0 to 900 seconds, whole seconds; a deploy-time amount in seconds. */
 export function validateProcessorInterval(scope: IConstruct, prop: string, value: Duration | undefined): void {
-  validateTokenDurationUnit(scope, prop, value, 'seconds', 'Firehose takes BufferIntervalInSeconds');
-  validateDuration(scope, prop, value, Duration.seconds(0), PROCESSOR_MAX_INTERVAL);
+  validateSeconds(scope, prop, value, PROCESSOR_MAX_INTERVAL, 'Firehose takes BufferIntervalInSeconds');
 }
 
 /** 0.2 to 3 MiB; a deploy-time amount in mebibytes. */
@@ -205,6 +242,14 @@ export function validatePartitionKeys(
   if (names.length === 0) {
     throw invalidProp(scope, prop, 'must name at least one partition key (omit it for no dynamic partitioning)', keys);
   }
+  if (names.length > MAX_PARTITION_KEYS) {
+    throw invalidProp(
+      scope,
+      prop,
+      `must name at most ${MAX_PARTITION_KEYS} partition keys (aws-cdk-lib's MetadataExtractionProcessor takes no more; ${names.length} here)`,
+      `${names.length} keys`,
+    );
+  }
   for (const name of names) {
     if (Token.isUnresolved(name) || name.length === 0 || /[{}:\s]/.test(name)) {
       throw invalidProp(
@@ -239,8 +284,9 @@ function metadataExtractionQuery(keys: Record<string, string>): string {
 }
 
 /**
- * The inline parsing processor, rendered by aws-cdk-lib's `MetadataExtractionProcessor.jq16`. Its bind
- * only checks the prefix (already checked here, with the construct path) and grants nothing.
+ * The inline parsing processor, rendered by aws-cdk-lib's `MetadataExtractionProcessor.jq16`. Its bind only
+ * checks that the prefix uses every key (already checked here, with the construct path) and grants nothing;
+ * a prefix known only at deploy time cannot be checked, so the bind is shown the keys' own expressions.
  */
 export function metadataExtractionProcessor(
   scope: IConstruct,
@@ -248,10 +294,15 @@ export function metadataExtractionProcessor(
   role: iam.IRole,
   prefix: string,
 ): firehose.CfnDeliveryStream.ProcessorProperty {
+  const checkedPrefix = Token.isUnresolved(prefix)
+    ? Object.keys(keys)
+        .map((key) => `!{partitionKeyFromQuery:${key}}/`)
+        .join('')
+    : prefix;
   const config = firehose.MetadataExtractionProcessor.jq16(keys).bind(scope as any, {
     role,
     dynamicPartitioningEnabled: true,
-    prefix,
+    prefix: checkedPrefix,
   });
   return { type: config.processorType, parameters: config.parameters };
 }
