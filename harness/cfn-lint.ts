@@ -51,6 +51,14 @@ export const ACCEPTED_WARNINGS: ReadonlyArray<{
       'Env-agnostic stacks use Fn::GetAZs and raise no W3010. Accepted only on AWS::EC2::Subnet.',
     applies: (f) => /^Resources\/[A-Za-z0-9]+\/Properties\/AvailabilityZone$/.test(f.path) && /Subnet/.test(f.path),
   },
+  {
+    rule: 'W7001',
+    reason:
+      "aws-cdk-lib's Firehose DeliveryStream adds a mapping of Firehose's CIDR blocks per region to every stack " +
+      'that has one, for destinations that allow-list Firehose by IP address; an S3 destination never reads it. ' +
+      'Accepted only for that mapping.',
+    applies: (f) => f.path === 'Mappings/awscdkawskinesisfirehoseCidrBlocks',
+  },
 ];
 
 /** Whether the suite accepts a finding: only the listed warnings. */
