@@ -114,10 +114,11 @@ export interface StreamToS3Column {
   readonly name: string;
 
   /**
-   * The Hive type of the column, in lowercase: `string`, `bigint`, `double`, `boolean`, `timestamp`,
-   * `decimal(10,2)`, `varchar(64)`, `array<string>`, `map<string,int>`, `struct<lat:double,lon:double>`, ...
+   * The Hive data type of the column (Glue's `Column.Type`), in lowercase: `string`, `bigint`, `double`,
+   * `boolean`, `timestamp`, `decimal(10,2)`, `varchar(64)`, `array<string>`, `map<string,int>`,
+   * `struct<lat:double,lon:double>`, ...
    */
-  readonly type: string;
+  readonly dataType: string;
 
   /**
    * What the column holds.

@@ -299,7 +299,7 @@ describe('direct PUT with a processor, dynamic partitioning and Parquet: produce
       processor,
       dynamicPartitionKeys: { truck: '.truckId' },
       outputFormat: firehose.OutputFormat.PARQUET,
-      schema: StreamToS3Schema.fromColumns([{ name: 'truck_id', type: 'string' }], {
+      schema: StreamToS3Schema.fromColumns([{ name: 'truck_id', dataType: 'string' }], {
         databaseName: 'telemetry',
         tableName: 'positions',
       }),

@@ -40,10 +40,10 @@ function destination(stack: Stack): any {
 }
 
 const TRUCK_COLUMNS = [
-  { name: 'truck_id', type: 'string', comment: 'The truck that reported' },
-  { name: 'seq', type: 'bigint' },
-  { name: 'position', type: 'struct<lat:double,lon:double>' },
-  { name: 'reported_at', type: 'timestamp' },
+  { name: 'truck_id', dataType: 'string', comment: 'The truck that reported' },
+  { name: 'seq', dataType: 'bigint' },
+  { name: 'position', dataType: 'struct<lat:double,lon:double>' },
+  { name: 'reported_at', dataType: 'timestamp' },
 ];
 
 describe('StreamToS3 with direct PUT, defaults', () => {
@@ -723,7 +723,7 @@ describe('StreamToS3 refuses what Firehose would refuse, at synth', () => {
     ],
     [
       'an uppercase column name',
-      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'TruckId', type: 'string' }]) }),
+      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'TruckId', dataType: 'string' }]) }),
       /^\[Stack\/D\] schema columns\[0\] name must be 1 to 255 bytes, lowercase, without whitespace \(Glue and Athena naming rules\), got "TruckId"$/,
     ],
     [
@@ -731,7 +731,7 @@ describe('StreamToS3 refuses what Firehose would refuse, at synth', () => {
       () => ({
         ...parquet,
         inputFormat: firehose.InputFormat.HIVE_JSON,
-        schema: StreamToS3Schema.fromColumns([{ name: 'truck.id', type: 'string' }]),
+        schema: StreamToS3Schema.fromColumns([{ name: 'truck.id', dataType: 'string' }]),
       }),
       /^\[Stack\/D\] schema columns\[0\] name must be .* or "\." \(the Hive JSON SerDe does not take dots in column names\)/,
     ],
@@ -740,30 +740,33 @@ describe('StreamToS3 refuses what Firehose would refuse, at synth', () => {
       () => ({
         ...parquet,
         schema: StreamToS3Schema.fromColumns([
-          { name: 'a', type: 'string' },
-          { name: 'a', type: 'int' },
+          { name: 'a', dataType: 'string' },
+          { name: 'a', dataType: 'int' },
         ]),
       }),
       /^\[Stack\/D\] schema columns\[1\] name must be unique among the columns, got "a"$/,
     ],
     [
       'a type Hive does not know',
-      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', type: 'text' }]) }),
-      /^\[Stack\/D\] schema columns\[0\] type must be a Hive type \("text" is not a Hive type\), got "text"$/,
+      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', dataType: 'text' }]) }),
+      /^\[Stack\/D\] schema columns\[0\] dataType must be a Hive type \("text" is not a Hive type\), got "text"$/,
     ],
     [
       'a decimal precision over 38',
-      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', type: 'decimal(39,2)' }]) }),
+      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', dataType: 'decimal(39,2)' }]) }),
       /decimal precision must be between 1 and 38, got 39/,
     ],
     [
       'a map keyed by a struct',
-      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', type: 'map<struct<b:int>,string>' }]) }),
+      () => ({
+        ...parquet,
+        schema: StreamToS3Schema.fromColumns([{ name: 'a', dataType: 'map<struct<b:int>,string>' }]),
+      }),
       /a map key must be a primitive type/,
     ],
     [
       'an unterminated array',
-      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', type: 'array<string' }]) }),
+      () => ({ ...parquet, schema: StreamToS3Schema.fromColumns([{ name: 'a', dataType: 'array<string' }]) }),
       /">" expected at position 13/,
     ],
     [

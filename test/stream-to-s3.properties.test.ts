@@ -733,17 +733,17 @@ function build(c: Case) {
     'not-an-input': () => 'OPENX_JSON',
   };
   const columns = [
-    { name: 'truck_id', type: 'string' },
-    { name: 'seq', type: 'bigint' },
-    { name: 'position', type: 'struct<lat:double,lon:double>' },
+    { name: 'truck_id', dataType: 'string' },
+    { name: 'seq', dataType: 'bigint' },
+    { name: 'position', dataType: 'struct<lat:double,lon:double>' },
   ];
   const schemas: Record<SchemaChoice, () => unknown> = {
     none: () => undefined,
     columns: () => StreamToS3Schema.fromColumns(columns),
     'columns-named': () => StreamToS3Schema.fromColumns(columns, { databaseName: 'telemetry', tableName: 'positions' }),
     table: () => StreamToS3Schema.fromGlueTable({ databaseName: 'telemetry', tableName: 'positions' }),
-    'uppercase-column': () => StreamToS3Schema.fromColumns([{ name: 'TruckId', type: 'string' }]),
-    'bad-type': () => StreamToS3Schema.fromColumns([{ name: 'truck_id', type: 'varchar' }]),
+    'uppercase-column': () => StreamToS3Schema.fromColumns([{ name: 'TruckId', dataType: 'string' }]),
+    'bad-type': () => StreamToS3Schema.fromColumns([{ name: 'truck_id', dataType: 'varchar' }]),
     'spaced-table': () => StreamToS3Schema.fromGlueTable({ databaseName: 'telemetry', tableName: 'truck positions' }),
   };
   const props = {

@@ -500,19 +500,24 @@ function validateColumns(scope: IConstruct, prop: string, columns: StreamToS3Col
   const seen = new Set<string>();
   columns.forEach((column, i) => {
     if (!isObject(column)) {
-      throw invalidProp(scope, `${prop}[${i}]`, 'must be a StreamToS3Column (name and type)', column);
+      throw invalidProp(scope, `${prop}[${i}]`, 'must be a StreamToS3Column (name and dataType)', column);
     }
     validateGlueName(scope, `${prop}[${i}] name`, column.name, hiveInput);
     if (seen.has(column.name)) {
       throw invalidProp(scope, `${prop}[${i}] name`, 'must be unique among the columns', column.name);
     }
     seen.add(column.name);
-    if (typeof column.type !== 'string') {
-      throw invalidProp(scope, `${prop}[${i}] type`, 'must be a Hive type such as "string" or "bigint"', column.type);
+    if (typeof column.dataType !== 'string') {
+      throw invalidProp(
+        scope,
+        `${prop}[${i}] dataType`,
+        'must be a Hive type such as "string" or "bigint"',
+        column.dataType,
+      );
     }
-    const problem = Token.isUnresolved(column.type) ? undefined : hiveTypeProblem(column.type);
+    const problem = Token.isUnresolved(column.dataType) ? undefined : hiveTypeProblem(column.dataType);
     if (problem !== undefined) {
-      throw invalidProp(scope, `${prop}[${i}] type`, `must be a Hive type (${problem})`, column.type);
+      throw invalidProp(scope, `${prop}[${i}] dataType`, `must be a Hive type (${problem})`, column.dataType);
     }
     if (column.comment !== undefined && typeof column.comment !== 'string') {
       throw invalidProp(scope, `${prop}[${i}] comment`, 'must be a string', column.comment);

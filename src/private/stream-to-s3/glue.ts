@@ -117,7 +117,7 @@ export function resolveSchema(scope: Construct, schema: StreamToS3Schema, option
 }
 
 function columnProperty(column: StreamToS3Column): glue.CfnTable.ColumnProperty {
-  return { name: column.name, type: column.type, comment: column.comment };
+  return { name: column.name, type: column.dataType, comment: column.comment };
 }
 
 /**
