@@ -44,6 +44,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // CI runs on two cores: a synth-heavy test that takes 3 s here can take 15 s there.
       testTimeout: 60_000,
+      // Two workers on CI's two cores, not jest's default of one: the behaviour tests mostly wait on the
+      // local AWS (a separate process) and the CDK CLI, so a second suite runs in that time.
+      maxWorkers: 2,
       // Collects every template a test synthesizes, for cfn-lint after the tests (tools/cfn-lint-suite.ts).
       setupFilesAfterEnv: ['<rootDir>/harness/cfn-lint-collector.ts'],
     },
