@@ -141,8 +141,14 @@ const CODESTAR_NOTIFICATIONS_PRINCIPAL = 'codestar-notifications.amazonaws.com';
 /** What a publisher does with the topic's key: exactly the actions behind aws-cdk-lib's `kms:GenerateDataKey*`. */
 const PUBLISH_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
-/** SQS keeps a message at most 14 days; SNS stamps it when it moves it to the dead-letter queue. */
-const SUBSCRIPTION_DEAD_LETTER_RETENTION = Duration.days(14);
+/**
+ * The shared subscription dead-letter queue keeps a notification 10 days from when SNS moved it there, and
+ * its own dead-letter queue the SQS maximum of 14. A message moved on to that inner queue keeps its original
+ * enqueue time (Amazon SQS Developer Guide, "Using dead-letter queues": set the dead-letter queue's retention
+ * longer than the source queue's), so one a reprocessing consumer fails on still has at least 4 days there.
+ */
+const SUBSCRIPTION_DEAD_LETTER_RETENTION = Duration.days(10);
+const SUBSCRIPTION_DEAD_LETTER_DLQ_RETENTION = Duration.days(14);
 
 /** The share of the retention after which a waiting undeliverable message alarms: redrive it before it expires. */
 const DEAD_LETTER_AGE_ALARM_SHARE = 0.75;
@@ -168,7 +174,7 @@ const FILTER_POLICIES_PER_TOPIC_QUOTA = 200;
  *   queue, key or function), the statements to add are returned and given in a warning: they
  *   are never dropped.
  * - What SNS cannot deliver to a subscriber lands in one subscription dead-letter queue shared
- *   by all subscribers (a WorkQueue kept 14 days, under a key of its own, that only this topic
+ *   by all subscribers (a WorkQueue kept 10 days, its own dead-letter queue 14, under a key of its own, that only this topic
  *   may send to), which alarms when it is not empty and before its messages expire. A subscriber
  *   may have a dead-letter queue of its own instead (`deadLetterQueue`), with its own alarm.
  * - Alarms on failed notifications and on messages moved to (or lost on the way to) a
@@ -302,7 +308,7 @@ export class TopicFanOut extends sns.TopicBase {
 
   /**
    * The dead-letter queue every subscription shares unless it has its own: a WorkQueue at
-   * `<fanOut>/SubscriptionDeadLetterQueue`, FIFO when the topic is, kept 14 days, under a key of
+   * `<fanOut>/SubscriptionDeadLetterQueue`, FIFO when the topic is, kept 10 days (its own dead-letter queue 14), under a key of
    * its own. Only this topic may send to it. Created with the first subscriber; undefined before.
    */
   public get subscriptionDeadLetterQueue(): WorkQueue | undefined {
@@ -316,7 +322,7 @@ export class TopicFanOut extends sns.TopicBase {
 
   /**
    * Alarms when the oldest notification in the shared subscription dead-letter queue is older than
-   * 75% of its 14-day retention: redrive or inspect it before it expires.
+   * 75% of its 10-day retention: redrive or inspect it before it expires.
    */
   public get subscriptionDeadLetterQueueMessageAgeAlarm(): cloudwatch.Alarm | undefined {
     return this.sharedDeadLetterQueueMessageAgeAlarm;
@@ -1031,15 +1037,11 @@ export class TopicFanOut extends sns.TopicBase {
     const queue = new WorkQueue(this, 'SubscriptionDeadLetterQueue', {
       fifo: this.fifo,
       retentionPeriod: SUBSCRIPTION_DEAD_LETTER_RETENTION,
-      deadLetterRetentionPeriod: SUBSCRIPTION_DEAD_LETTER_RETENTION,
+      deadLetterRetentionPeriod: SUBSCRIPTION_DEAD_LETTER_DLQ_RETENTION,
       encryption: WorkQueueEncryption.KMS,
       alarmTopic: this.alarmTopic,
       removalPolicy: this.removalPolicy,
     });
-    Annotations.of(queue).acknowledgeWarning(
-      'cdk-decoupling-patterns:deadLetterRetentionNotLonger',
-      'This queue holds messages SNS could not deliver and is kept the SQS maximum of 14 days; its own dead-letter queue (for messages a reprocessing consumer fails on) cannot be kept longer.',
-    );
     this.sharedDeadLetterQueue = queue;
     this.sharedDeadLetterQueueWiring = letTopicSendTo(this.topicArn, queue, {
       scope: this,
@@ -1061,7 +1063,7 @@ export class TopicFanOut extends sns.TopicBase {
     const ageThreshold = Math.floor(SUBSCRIPTION_DEAD_LETTER_RETENTION.toSeconds() * DEAD_LETTER_AGE_ALARM_SHARE);
     this.sharedDeadLetterQueueMessageAgeAlarm = notifyingAlarm(this, 'SubscriptionDeadLetterQueueMessageAgeAlarm', {
       alarmTopic: this.alarmTopic,
-      description: `An undeliverable notification of ${this.node.path} is older than 75% of the 14-day retention of its subscription dead-letter queue (${ageThreshold} s): redrive it before it expires.`,
+      description: `An undeliverable notification of ${this.node.path} is older than 75% of the 10-day retention of its subscription dead-letter queue (${ageThreshold} s): redrive it before it expires.`,
       metric: queue.metricApproximateAgeOfOldestMessage({
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.minutes(5),

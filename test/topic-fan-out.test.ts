@@ -223,7 +223,7 @@ describe('TopicFanOut standard, three queues (one filtered, one raw)', () => {
     );
   });
 
-  test('every subscription redrives to one shared dead-letter queue: a WorkQueue under a key of its own, kept 14 days', () => {
+  test('every subscription redrives to one shared dead-letter queue: a WorkQueue under a key of its own, kept 10 days, its own dead-letter queue 14', () => {
     expect(dlq).toBeInstanceOf(WorkQueue);
     expect(dlq.node.path).toBe('Stack/Orders/SubscriptionDeadLetterQueue');
     expect(fanOut.subscriptions.every((s) => s.deadLetterQueue === dlq)).toBe(true);
@@ -235,10 +235,14 @@ describe('TopicFanOut standard, three queues (one filtered, one raw)', () => {
     expect(dlq.encryptionKey).toBeDefined();
     expect(dlq.encryptionKey).not.toBe(fanOut.encryptionKey);
     expect(template.toJSON().Resources[logicalId(dlq.queue)].Properties).toMatchObject({
-      MessageRetentionPeriod: FOURTEEN_DAYS,
+      MessageRetentionPeriod: 10 * 24 * 3600,
       KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(dlq.encryptionKey as kms.Key), 'Arn'] },
       RedrivePolicy: { maxReceiveCount: 5 },
     });
+    // Longer than the queue it serves, so a notification moved on keeps days there (SQS keeps the enqueue time).
+    expect(template.toJSON().Resources[logicalId(dlq.deadLetterQueue)].Properties.MessageRetentionPeriod).toBe(
+      FOURTEEN_DAYS,
+    );
     template.resourceCountIs('AWS::SQS::Queue', 3 * 2 + 2);
   });
 
@@ -277,7 +281,7 @@ describe('TopicFanOut standard, three queues (one filtered, one raw)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
       Dimensions: dimensions,
-      Threshold: FOURTEEN_DAYS * 0.75,
+      Threshold: 10 * 24 * 3600 * 0.75,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [ALARM_TOPIC],
     });
