@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { pagerTopic } from '../harness/alarm-topic';
 import { availabilityZoneContext, strictApp } from '../harness/app';
 import * as blueprints from '../src/blueprints';
 import { DecouplingChecks } from '../src/decoupling-checks';
@@ -62,22 +63,6 @@ function userFunction(scope: Construct, id = 'Handler', props: Partial<lambda.Fu
     timeout: Duration.seconds(5),
     ...props,
   });
-}
-
-/**
- * A user's alarm topic under a key of their own, configured as AWS documents it for CloudWatch alarm
- * actions (the key policy lets cloudwatch.amazonaws.com use the key): the `alarmTopic` prop, used right.
- */
-function pagerTopic(stack: Stack): sns.Topic {
-  const key = new kms.Key(stack, 'PagerKey', { enableKeyRotation: true });
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-    }),
-  );
-  return new sns.Topic(stack, 'Pager', { masterKey: key, enforceSSL: true });
 }
 
 type Build = (stack: Stack) => void;

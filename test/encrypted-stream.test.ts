@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { pagerTopic } from '../harness/alarm-topic';
 import { ENV_MATRIX, identityStatements, logicalId, strictStack, testRole } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { EncryptedStream, EncryptedStreamEncryption, EncryptedStreamProps } from '../src/encrypted-stream';
@@ -550,10 +551,7 @@ describe('addConsumer and addKclApplication: ids from names', () => {
 /** Every feature on: a named, provisioned stream under a given key, seven consumers, a KCL application, grants. */
 function everyFeature(stack: Stack) {
   const key = new kms.Key(stack, 'PositionsKey', { enableKeyRotation: true });
-  const pager = new sns.Topic(stack, 'Pager', {
-    enforceSSL: true,
-    masterKey: new kms.Key(stack, 'PagerKey', { enableKeyRotation: true }),
-  });
+  const pager = pagerTopic(stack);
   const stream = new EncryptedStream(stack, 'Positions', {
     streamName: 'positions',
     shardCount: 4,

@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { pagerTopic } from '../harness/alarm-topic';
 import { ENV_MATRIX, logicalId, strictStack } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { IsolatedVpc } from '../src/isolated-vpc';
@@ -531,8 +532,7 @@ describe.each(ENV_MATRIX)('QueueProcessingService synthesizes clean %s', (_name,
     ]) {
       Validations.of(vpc).acknowledge({ id, reason: "the test's own VPC" });
     }
-    const topicKey = new kms.Key(stack, 'PagerKey', { enableKeyRotation: true });
-    const pager = new sns.Topic(stack, 'Pager', { masterKey: topicKey, enforceSSL: true });
+    const pager = pagerTopic(stack);
     const queue = new WorkQueue(stack, 'Jobs', {
       encryption: WorkQueueEncryption.KMS,
       visibilityTimeout: Duration.minutes(15),

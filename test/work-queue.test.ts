@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { pagerTopic } from '../harness/alarm-topic';
 import { ENV_MATRIX, logicalId, strictApp, strictStack } from '../harness/app';
 import { expectCompliant } from '../harness/compliance';
 import { StackAlarmTopic, WorkQueue, WorkQueueEncryption, WorkQueueProps } from '../src';
@@ -679,8 +680,7 @@ describe.each(ENV_MATRIX)('WorkQueue synthesizes clean %s', (_env, makeStack) =>
     [
       'with a given key, a given topic, every grant and a removal policy',
       (stack: Stack) => {
-        const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-        const topic = new sns.Topic(stack, 'Pager', { masterKey: key, enforceSSL: true });
+        const topic = pagerTopic(stack);
         const queue = new WorkQueue(stack, 'Jobs', {
           encryptionKey: new kms.Key(stack, 'QueueKey', { enableKeyRotation: true }),
           alarmTopic: topic,
