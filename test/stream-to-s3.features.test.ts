@@ -5,7 +5,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { findingsAddedBy, userFunction } from './queue-processing-function.fixtures';
-import { pagerTopic } from './stream-to-s3.fixtures';
+import { pagerTopic } from '../harness/alarm-topic';
 import { ENV_MATRIX, logicalId, strictStack, testRole } from '../harness/app';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { EncryptedStream } from '../src/encrypted-stream';

@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { pagerTopic } from './stream-to-s3.fixtures';
+import { pagerTopic } from '../harness/alarm-topic';
 import { ENV_MATRIX, logicalId, strictApp, strictStack } from '../harness/app';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { EncryptedStream } from '../src/encrypted-stream';
