@@ -6,7 +6,8 @@
 // batches to the on-failure queue), and a transcoder that reads its queue URL from the parameter the
 // container gets and drains every job. Nothing is sent to the functions' queue or stream: moto would try
 // to invoke the function. How the three kinds of worker scale through a spike is the capacity model's
-// part of the main job. runPrivateWorkers prints nothing: the blueprint's behaviour test asserts on its
+// part of the main job. Everything is found through the stack's outputs, the same after a CDK CLI deploy
+// as after the harness's own. runPrivateWorkers prints nothing: the blueprint's behaviour test asserts on its
 // report; demoPrivateWorkers is the main job's step.
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
@@ -59,17 +60,16 @@ export async function runPrivateWorkers(
   deployed: DeployedStack,
   options: PrivateWorkersOptions = {},
 ): Promise<PrivateWorkersReport> {
-  const stack = deployed.stackName;
   const sqs = local.sqs();
   const queueArn = async (queueUrl: string) =>
     (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
       .QueueArn!;
-  const mapping = async (path: string): Promise<DeployedMapping> => {
+  const mapping = async (uuid: string): Promise<DeployedMapping> => {
     const raw = await lambdaApiGet(
       local.endpoint,
       local.region,
       local.credentials.accessKeyId,
-      `/2015-03-31/event-source-mappings/${deployed.byPath(path)}`,
+      `/2015-03-31/event-source-mappings/${uuid}`,
     );
     return {
       eventSourceArn: raw.EventSourceArn,
@@ -87,7 +87,7 @@ export async function runPrivateWorkers(
   // The transcoder stand-in: what a task does with the QUEUE_URL the container gets from the parameter.
   const { Parameter } = await local
     .ssm()
-    .send(new GetParameterCommand({ Name: deployed.byPath(`${stack}/Transcoders/QueueUrlParameter`) }));
+    .send(new GetParameterCommand({ Name: deployed.outputs.TranscoderQueueUrlParameterName }));
   const transcoderQueueUrl = Parameter?.Value ?? '';
   const transcodeJobQueueUrl = deployed.outputs.TranscodeJobQueueUrl;
   const jobs = Array.from({ length: options.transcodeJobs ?? 200 }, (_, i) => `video-${i}.mp4`);
@@ -107,11 +107,11 @@ export async function runPrivateWorkers(
     notCreated[gap.type] = (notCreated[gap.type] ?? 0) + 1;
   }
   return {
-    thumbnailMapping: await mapping(`${stack}/Thumbnailer/EventSourceMapping`),
+    thumbnailMapping: await mapping(deployed.outputs.ThumbnailMappingId),
     thumbnailQueueArn: await queueArn(deployed.outputs.ThumbnailJobQueueUrl),
-    playCountMapping: await mapping(`${stack}/PlayCounter/EventSourceMapping`),
+    playCountMapping: await mapping(deployed.outputs.PlayCountMappingId),
     playbackStreamArn: `arn:aws:kinesis:${local.region}:${local.account}:stream/${deployed.outputs.PlaybackStreamName}`,
-    playCountFailuresQueueArn: await queueArn(deployed.byPath(`${stack}/PlayCountFailures/Queue`)),
+    playCountFailuresQueueArn: await queueArn(deployed.outputs.PlayCountFailuresQueueUrl),
     transcoderQueueUrl,
     transcodeJobQueueUrl,
     transcodeJobsSent: jobs.length,

@@ -183,6 +183,12 @@ export class PrivateWorkersBlueprint extends Stack {
     new CfnOutput(this, 'TranscodeJobQueueUrl', { value: this.transcodeJobs.queueUrl });
     new CfnOutput(this, 'PlaybackStreamName', { value: this.playbackEvents.streamName });
     new CfnOutput(this, 'TranscoderClusterName', { value: this.transcoders.cluster.clusterName });
+    new CfnOutput(this, 'TranscoderQueueUrlParameterName', {
+      value: this.transcoders.queueUrlParameter.parameterName,
+    });
+    new CfnOutput(this, 'ThumbnailMappingId', { value: this.thumbnailer.eventSourceMapping.eventSourceMappingId });
+    new CfnOutput(this, 'PlayCountMappingId', { value: this.playCounter.eventSourceMapping.eventSourceMappingId });
+    new CfnOutput(this, 'PlayCountFailuresQueueUrl', { value: this.playCounter.onFailureQueue.queueUrl });
   }
 }
 
