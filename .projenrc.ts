@@ -152,6 +152,8 @@ harnessTsconfig.addExtends(project.tsconfig!);
 project.addPackageIgnore('/harness/');
 project.addPackageIgnore('/.local-aws/');
 project.addPackageIgnore('/cdk.out/');
+// The example Flink application is built on its own (examples/flink-truck-counts/build.sh), not shipped.
+project.addPackageIgnore('/examples/');
 
 // The main job: synthesize every blueprint (templates and compliance result), deploy them
 // with the CDK CLI into the embedded local AWS and drive the seed scenario through them.
