@@ -1,12 +1,16 @@
 // Figures for the embedded local AWS (not a test: nothing is asserted): emulator cold start, deploy
 // times of the WorkQueue blueprint in-process and with the CDK CLI, SQS throughput through the
-// blueprint's job queue, what a TopicFanOut costs in template resources, and SNS -> SQS fan-out
-// throughput through the order blueprint. Prints the machine, since every figure depends on it.
+// blueprint's job queue, what a TopicFanOut costs in template resources, SNS -> SQS fan-out
+// throughput through the order blueprint, and what DecouplingChecks adds to synthesis. Prints the
+// machine, since every figure depends on it. `--weights-only` and `--checks-only` print one section alone
+// (`npx ts-node --prefer-ts-exts tools/benchmark.ts --checks-only`); neither needs the local AWS.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import {
   DeleteMessageBatchCommand,
   PurgeQueueCommand,
@@ -40,6 +44,11 @@ type Row = [label: string, value: string, note?: string];
 async function main(): Promise<void> {
   if (process.argv.includes('--weights-only')) {
     printResourceWeights();
+    return;
+  }
+  if (process.argv.includes('--checks-only')) {
+    printMachine(undefined, undefined);
+    printChecksOverhead();
     return;
   }
   const rows: Row[] = [];
@@ -94,6 +103,7 @@ async function main(): Promise<void> {
     console.log(`  ${label.padEnd(labelWidth)}  ${value.padStart(valueWidth)}${note ? `   ${note}` : ''}`);
   }
   printResourceWeights();
+  printChecksOverhead();
 }
 
 /**
@@ -179,12 +189,182 @@ async function benchmarkFanOut(local: LocalAws, rows: Row[]): Promise<void> {
   progress(`fan-out: ${seconds(report.ms)}`);
 }
 
-function printMachine(motoVersion: string, venvExisted: boolean): void {
+/** Synthesis samples per app and variant (odd, so that the median is a sample). */
+const CHECKS_SAMPLES = 7;
+const FAN_OUTS = 50;
+/** A TopicFanOut with one queue is 22 resources and one stack holds 500 (the resource weight table above). */
+const FAN_OUTS_PER_STACK = 20;
+const CHECKS_ENV = { account: '123456789012', region: 'us-east-1' };
+
+/**
+ * What DecouplingChecks adds to synthesis, on the largest blueprint (by resource count) and on an app of
+ * 50 TopicFanOuts with a queue each: 50 topic -> queue pairs, each with what the plugin reads (the
+ * subscription, queue policy, keys, dead-letter queues and alarms). Each app is built afresh and
+ * synthesized with and without the plugin registered, alternately; building the constructs is not timed.
+ * "plugin" is the time spent in its validate(), inside the synthesis with it. Times are CPU time of this
+ * process (user + system), which other processes on the machine disturb less than wall time;
+ * wall-clock medians are in the notes.
+ */
+function printChecksOverhead(): void {
+  const cdk = lazyRequire('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const blueprintModule = lazyRequire('../src/blueprints') as Record<string, unknown>;
+  const { TopicFanOut } = lazyRequire('../src/topic-fan-out') as typeof import('../src/topic-fan-out');
+  const { DecouplingChecks } = lazyRequire('../src/decoupling-checks') as typeof import('../src/decoupling-checks');
+  type App = import('aws-cdk-lib').App;
+  type Stack = import('aws-cdk-lib').Stack;
+  type BlueprintClass = new (
+    scope: import('constructs').Construct,
+    id: string,
+    props: import('aws-cdk-lib').StackProps,
+  ) => Stack;
+
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-benchmark-checks-'));
+  let runs = 0;
+  const newApp = (): App => {
+    const app = new cdk.App({
+      outdir: path.join(workDir, `run${runs++}`),
+      // A finding must not end the benchmark: the plugin still runs in full and its report is still
+      // written, but synthesis does not throw. The notes give the number of findings (0 expected).
+      context: { '@aws-cdk/core:failSynthOnValidationErrors': false },
+    });
+    // As app/blueprints.ts does for the local account: the zones the CLI would otherwise look up.
+    app.node.setContext(
+      `availability-zones:account=${CHECKS_ENV.account}:region=${CHECKS_ENV.region}`,
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((letter) => `${CHECKS_ENV.region}${letter}`),
+    );
+    return app;
+  };
+  const resourceCount = (assembly: ReturnType<App['synth']>) =>
+    assembly.stacksRecursively.reduce((sum, stack) => sum + Object.keys(stack.template.Resources ?? {}).length, 0);
+
+  try {
+    // The largest blueprint, found by synthesizing each once (which also warms up aws-cdk-lib and the JIT).
+    const blueprintSizes = Object.entries(blueprintModule)
+      .filter(([, value]) => typeof value === 'function' && value.prototype instanceof cdk.Stack)
+      .map(([name, value]) => {
+        const app = newApp();
+        new (value as BlueprintClass)(app, name, { env: CHECKS_ENV });
+        return { name, blueprint: value as BlueprintClass, resources: resourceCount(app.synth()) };
+      })
+      .sort((a, b) => b.resources - a.resources);
+    const largest = blueprintSizes[0];
+    progress(`blueprints by resources: ${blueprintSizes.map((b) => `${b.name} ${b.resources}`).join(', ')}`);
+
+    const subjects: Array<{ label: string; build: (app: App) => void }> = [
+      {
+        label: `${largest.name} (largest of ${blueprintSizes.length} blueprints)`,
+        build: (app) => new largest.blueprint(app, largest.name, { env: CHECKS_ENV }),
+      },
+      {
+        label: `${FAN_OUTS} TopicFanOuts, 1 queue each (${Math.ceil(FAN_OUTS / FAN_OUTS_PER_STACK)} stacks)`,
+        build: (app) => {
+          for (let i = 0; i < FAN_OUTS; i++) {
+            const id = `FanOuts${Math.floor(i / FAN_OUTS_PER_STACK)}`;
+            const stack =
+              (app.node.tryFindChild(id) as Stack | undefined) ?? new cdk.Stack(app, id, { env: CHECKS_ENV });
+            new TopicFanOut(stack, `FanOut${i}`).addQueue('Queue');
+          }
+        },
+      },
+    ];
+
+    const table: string[][] = [
+      ['', 'resources', 'synth', 'synth + plugin', 'plugin', 'plugin / synth', 'synth + plugin / synth'],
+    ];
+    const notes: string[] = [];
+    for (const subject of subjects) {
+      const without: Timing[] = [];
+      const withPlugin: Timing[] = [];
+      const plugin: Timing[] = [];
+      let resources = 0;
+      let findings = 0;
+      for (let i = 0; i < CHECKS_SAMPLES; i++) {
+        // Alternate the order, so that neither variant always runs on a warmer or more fragmented heap.
+        for (const checked of i % 2 === 0 ? [false, true] : [true, false]) {
+          const app = newApp();
+          subject.build(app);
+          if (checked) {
+            const checks = new DecouplingChecks();
+            cdk.Validations.of(app).addPlugins({
+              name: checks.name,
+              version: checks.version,
+              ruleIds: checks.ruleIds,
+              validate: (context) => {
+                const { result: report, timing } = timed(() => checks.validate(context));
+                plugin.push(timing);
+                findings = report.violations.reduce((sum, v) => sum + v.violatingResources.length, 0);
+                return report;
+              },
+            });
+          }
+          // Collect the previous samples' garbage now, so that neither variant pays for it.
+          collectGarbage();
+          const { result: assembly, timing } = timed(() => app.synth());
+          (checked ? withPlugin : without).push(timing);
+          resources = resourceCount(assembly);
+        }
+      }
+      const cpu = (timings: Timing[]) => median(timings.map((t) => t.cpuMs));
+      const wall = (timings: Timing[]) => median(timings.map((t) => t.wallMs));
+      const ms = (value: number) => `${fmt(Math.round(value))} ms`;
+      const list = (timings: Timing[]) => timings.map((t) => Math.round(t.cpuMs)).join(', ');
+      table.push([
+        subject.label,
+        fmt(resources),
+        ms(cpu(without)),
+        ms(cpu(withPlugin)),
+        ms(cpu(plugin)),
+        percent(cpu(plugin) / cpu(without)),
+        percent(cpu(withPlugin) / cpu(without) - 1),
+      ]);
+      notes.push(
+        `  ${subject.label}: ${findings} finding(s); CPU ms per sample: synth ${list(without)}; ` +
+          `with the plugin ${list(withPlugin)}; plugin ${list(plugin)}`,
+        `    wall-clock medians: synth ${ms(wall(without))}, with the plugin ${ms(wall(withPlugin))}, ` +
+          `plugin ${ms(wall(plugin))} (${percent(wall(plugin) / wall(without))})`,
+      );
+      progress(`checks: ${subject.label}`);
+    }
+    const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
+    console.log('');
+    console.log(
+      `DecouplingChecks at synthesis: CPU time, median of ${CHECKS_SAMPLES}; "synth" is app.synth() without ` +
+        'the plugin (building the constructs not included), "plugin" its validate(); target: under 10% of synth',
+    );
+    for (const row of table) {
+      console.log(
+        `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`,
+      );
+    }
+    console.log(notes.join('\n'));
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+interface Timing {
+  readonly wallMs: number;
+  /** User and system CPU time of this process. */
+  readonly cpuMs: number;
+}
+
+function timed<T>(fn: () => T): { result: T; timing: Timing } {
+  const wallStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const result = fn();
+  const cpu = process.cpuUsage(cpuStarted);
+  return { result, timing: { wallMs: performance.now() - wallStarted, cpuMs: (cpu.user + cpu.system) / 1000 } };
+}
+
+function printMachine(motoVersion: string | undefined, venvExisted: boolean | undefined): void {
   const cpus = os.cpus();
   console.log(
     `Machine: ${cpus.length} CPU(s), ${cpus[0]?.model.trim() ?? 'unknown model'}, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}, moto ${motoVersion} ` +
-      `(venv ${venvExisted ? 'already existed' : 'had to be created'}), ${os.platform()} ${os.release()}`,
+      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, node ${process.version}` +
+      (motoVersion === undefined
+        ? ''
+        : `, moto ${motoVersion} (venv ${venvExisted ? 'already existed' : 'had to be created'})`) +
+      `, ${os.platform()} ${os.release()}`,
   );
 }
 
@@ -420,6 +600,16 @@ function cliFigure(exitCode: number, ms: number): string {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** A full garbage collection: --expose-gc, set at run time, gives a gc function to contexts made after it. */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
+function percent(fraction: number): string {
+  return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 }
 
 function seconds(ms: number): string {

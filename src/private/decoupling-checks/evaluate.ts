@@ -18,6 +18,8 @@ export function evaluate(root: IConstruct, scope: IConstruct, sourceOf: Template
   const app = buildAppModel(root, sourceOf);
   const facts = new Facts(new Resolver(app));
   const violations: PolicyViolation[] = [];
+  // The violation of each rule and description, to which further resources are added.
+  const byDescription = new Map<string, PolicyViolation>();
   const inScope = (construct: IConstruct | undefined) =>
     scope === root || (construct !== undefined && construct.node.scopes.includes(scope));
 
@@ -42,25 +44,31 @@ export function evaluate(root: IConstruct, scope: IConstruct, sourceOf: Template
       if (!inScope(construct) || (construct !== undefined && isAcknowledged(construct, rule.id))) {
         continue;
       }
-      report(violations, rule, finding);
+      report(violations, byDescription, rule, finding);
     }
   }
   return { success: !violations.some((v) => v.severity === 'error'), violations };
 }
 
-function report(violations: PolicyViolation[], rule: Rule, finding: Finding): void {
+function report(
+  violations: PolicyViolation[],
+  byDescription: Map<string, PolicyViolation>,
+  rule: Rule,
+  finding: Finding,
+): void {
   const resource = {
     resourceLogicalId: finding.subject.logicalId,
     templatePath: finding.subject.stack.templatePath,
     constructPath: finding.subject.path,
     locations: finding.locations,
   };
-  const existing = violations.find((v) => v.ruleName === rule.id && v.description === finding.description);
+  const key = JSON.stringify([rule.id, finding.description]);
+  const existing = byDescription.get(key);
   if (existing) {
     existing.violatingResources.push(resource);
     return;
   }
-  violations.push({
+  const violation: PolicyViolation = {
     ruleName: rule.id,
     description: finding.description,
     fix: `${rule.fix} See ${rule.sources.map((s) => s.url).join(' and ')}.`,
@@ -70,7 +78,9 @@ function report(violations: PolicyViolation[], rule: Rule, finding: Finding): vo
       impact: rule.impact,
       documentation: rule.sources.map((s) => `${s.title} <${s.url}>`).join('; '),
     },
-  });
+  };
+  violations.push(violation);
+  byDescription.set(key, violation);
 }
 
 const ANNOTATION_PREFIX = /^annotation::/i;

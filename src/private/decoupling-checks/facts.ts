@@ -1,6 +1,6 @@
 import { ResourceModel, StackModel } from './model';
 import { and, or, PolicyDocument, resourcePolicyAllows, resourcesGranted, roleIdentityPolicies } from './policies';
-import { isRefPart, literalOfParts, Resolver, Tri, Value } from './values';
+import { Form, isRefPart, literalOfParts, Resolver, Tri, Value } from './values';
 
 /**
  * What several rules need to know about the app, computed once on first use: queues and their
@@ -87,6 +87,10 @@ const AWS_MANAGED_ALIAS = /(^|:)alias\/aws\/[a-z0-9-]+$/;
 
 export class Facts {
   private cache = new Map<string, unknown>();
+  private alarmMetricsByQueue = new Map<
+    ResourceModel,
+    { readonly metrics: readonly SqsAlarmMetric[]; readonly uncertain: boolean }
+  >();
 
   constructor(public readonly resolver: Resolver) {}
 
@@ -473,22 +477,43 @@ export class Facts {
     });
   }
 
-  /** The SQS metrics of alarms that watch `queue`: `unknown` when an alarm might watch it. */
+  /**
+   * `sqsAlarmMetrics` indexed by the queue each `QueueName` dimension names, so that finding the alarms of
+   * one queue does not compare every alarm with it (an app has about as many alarms as queues).
+   */
+  private get sqsAlarmMetricIndex(): ReferentIndex {
+    return this.memo('sqsAlarmMetricIndex', () =>
+      referentIndex(
+        this.resolver,
+        this.sqsAlarmMetrics.map((metric) => [metric.queueName]),
+      ),
+    );
+  }
+
+  /** The SQS metrics of alarms that watch `queue`: `uncertain` when an alarm might watch it. */
   public alarmMetricsOf(queue: ResourceModel): {
     readonly metrics: readonly SqsAlarmMetric[];
     readonly uncertain: boolean;
   } {
+    const cached = this.alarmMetricsByQueue.get(queue);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const all = this.sqsAlarmMetrics;
     const metrics: SqsAlarmMetric[] = [];
     let uncertain = false;
-    for (const metric of this.sqsAlarmMetrics) {
-      const match = this.resolver.refersTo(metric.queueName.stack, metric.queueName.expression, queue, 'name');
+    for (const i of this.sqsAlarmMetricIndex.candidates(queue)) {
+      const metric = all[i];
+      const match = this.sqsAlarmMetricIndex.refersTo(i, 0, queue, 'name');
       if (match === 'yes') {
         metrics.push(metric);
       } else if (match === 'unknown') {
         uncertain = true;
       }
     }
-    return { metrics, uncertain };
+    const result = { metrics, uncertain };
+    this.alarmMetricsByQueue.set(queue, result);
+    return result;
   }
 
   /** The key named by a `KmsMasterKeyId` or `KeyId`: the AWS-managed one, a key of the app, or unknown. */
@@ -603,6 +628,37 @@ export class Facts {
   }
 
   /**
+   * The queue policies of the app (`AWS::SQS::QueuePolicy`, then `AWS::SQS::QueueInlinePolicy`), indexed by
+   * the queues they name, so that finding the policies of one queue does not compare every policy with it;
+   * and whether a policy's list of queues cannot be read (it might then name any queue).
+   */
+  private get queuePolicies(): {
+    readonly policies: readonly ResourceModel[];
+    readonly index: ReferentIndex;
+    readonly unreadable: boolean;
+  } {
+    return this.memo('queuePolicies', () => {
+      const policies: ResourceModel[] = [];
+      const queues: Array<Array<{ stack: StackModel; expression: unknown }>> = [];
+      let unreadable = false;
+      for (const policy of this.app.resourcesOfType('AWS::SQS::QueuePolicy')) {
+        const list = this.resolver.list(policy.stack, policy.properties.Queues);
+        if (list === undefined || !Array.isArray(policy.properties.Queues)) {
+          unreadable = true;
+          continue;
+        }
+        policies.push(policy);
+        queues.push((policy.properties.Queues as unknown[]).map((expression) => ({ stack: policy.stack, expression })));
+      }
+      for (const policy of this.app.resourcesOfType('AWS::SQS::QueueInlinePolicy')) {
+        policies.push(policy);
+        queues.push([{ stack: policy.stack, expression: policy.properties.Queue }]);
+      }
+      return { policies, index: referentIndex(this.resolver, queues), unreadable };
+    });
+  }
+
+  /**
    * Whether the queue policies of the app let a service send to a queue of the app for `source`. `no`
    * also when no queue policy names the queue at all (a queue without a policy admits no service).
    */
@@ -612,27 +668,12 @@ export class Facts {
     source: Value,
     sourceStack: StackModel | undefined,
   ): Tri {
+    const { policies, index, unreadable } = this.queuePolicies;
     const documents: PolicyDocument[] = [];
-    let uncertain = false;
-    for (const policy of this.app.resourcesOfType('AWS::SQS::QueuePolicy')) {
-      const queues = this.resolver.list(policy.stack, policy.properties.Queues);
-      if (queues === undefined || !Array.isArray(policy.properties.Queues)) {
-        uncertain = true;
-        continue;
-      }
-      const names = or(
-        ...(policy.properties.Queues as unknown[]).map((entry) =>
-          this.resolver.refersTo(policy.stack, entry, queue, 'url'),
-        ),
-      );
-      if (names === 'yes') {
-        documents.push({ stack: policy.stack, document: policy.properties.PolicyDocument });
-      } else if (names === 'unknown') {
-        uncertain = true;
-      }
-    }
-    for (const policy of this.app.resourcesOfType('AWS::SQS::QueueInlinePolicy')) {
-      const names = this.resolver.refersTo(policy.stack, policy.properties.Queue, queue, 'url');
+    let uncertain = unreadable;
+    for (const i of index.candidates(queue)) {
+      const policy = policies[i];
+      const names = or(...index.entries(i).map((_, j) => index.refersTo(i, j, queue, 'url')));
       if (names === 'yes') {
         documents.push({ stack: policy.stack, document: policy.properties.PolicyDocument });
       } else if (names === 'unknown') {
@@ -657,4 +698,64 @@ export class Facts {
     }
     return undefined;
   }
+}
+
+/**
+ * Items (alarm metrics, queue policies), each with expressions that may name a resource, indexed so that
+ * the items that may name a given resource are found without comparing every expression with it: an
+ * expression whose `Resolver.soleReferent` is known can only name that resource; the others must be
+ * compared with each resource (`Resolver.refersTo`).
+ */
+interface ReferentIndex {
+  /** The expressions of item `i`. */
+  entries(i: number): ReadonlyArray<{ readonly stack: StackModel; readonly expression: unknown }>;
+  /** The items whose expressions may name `node`, ascending: every other item's expressions answer `no`. */
+  candidates(node: ResourceModel): readonly number[];
+  /** `Resolver.refersTo` for expression `j` of item `i`, answered from the index where it can be. */
+  refersTo(i: number, j: number, node: ResourceModel, form: Form): Tri;
+}
+
+function referentIndex(
+  resolver: Resolver,
+  items: ReadonlyArray<ReadonlyArray<{ readonly stack: StackModel; readonly expression: unknown }>>,
+): ReferentIndex {
+  const referents = items.map((entries) => entries.map((e) => resolver.soleReferent(e.stack, e.expression)));
+  const byNode = new Map<ResourceModel, number[]>();
+  const unpinned: number[] = [];
+  referents.forEach((itemReferents, i) => {
+    for (const referent of itemReferents) {
+      const list =
+        referent === undefined
+          ? unpinned
+          : (byNode.get(referent.node) ?? byNode.set(referent.node, []).get(referent.node)!);
+      if (list[list.length - 1] !== i) {
+        list.push(i);
+      }
+    }
+  });
+  return {
+    entries: (i) => items[i],
+    candidates: (node) => mergeAscending(byNode.get(node) ?? [], unpinned),
+    refersTo: (i, j, node, form) => {
+      const referent = referents[i][j];
+      if (referent === undefined) {
+        return resolver.refersTo(items[i][j].stack, items[i][j].expression, node, form);
+      }
+      return referent.node === node && referent.form === form ? 'yes' : 'no';
+    },
+  };
+}
+
+/** The union of two ascending lists of indices, ascending, without repeats. */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const result: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
+    if (result[result.length - 1] !== next) {
+      result.push(next);
+    }
+  }
+  return result;
 }

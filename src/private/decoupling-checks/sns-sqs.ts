@@ -42,6 +42,11 @@ const LAMBDA_WITH_SNS: RuleSource = {
   title: 'AWS Lambda Developer Guide: Invoking Lambda functions with Amazon SNS notifications',
   url: 'https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html',
 };
+const SNS_ENCRYPTED_TOPIC_AWS_SOURCES: RuleSource = {
+  title:
+    'Amazon SNS Developer Guide: Encryption at rest, key management (Enable compatibility between event sources from AWS services, CloudWatch among them, and encrypted topics)',
+  url: 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services',
+};
 const CLOUDWATCH_ENCRYPTED_TOPIC: RuleSource = {
   title:
     'AWS re:Post Knowledge Center: How do I configure a CloudWatch alarm to publish to an encrypted Amazon SNS topic?',
@@ -397,10 +402,30 @@ const alarmTopicKeyUnusable: Rule = {
   impact:
     'CloudWatch cannot encrypt the notification: the alarm changes state but the action fails (the alarm history shows KMS access denied), so a dead-letter-queue or backlog alarm never reaches anyone.',
   fix: 'Encrypt the topic with a customer-managed key whose key policy allows cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*.',
-  sources: [CLOUDWATCH_ENCRYPTED_TOPIC],
+  sources: [SNS_ENCRYPTED_TOPIC_AWS_SOURCES, CLOUDWATCH_ENCRYPTED_TOPIC],
   check: (facts) => {
     const findings: Finding[] = [];
     const resolver = facts.resolver;
+    // What is wrong with a topic's key, by topic: many alarms of an app notify the same topic.
+    const problems = new Map<ResourceModel, string | undefined>();
+    const problemOf = (topic: ResourceModel): string | undefined => {
+      if (problems.has(topic)) {
+        return problems.get(topic);
+      }
+      const key = facts.topicKey(topic);
+      let problem: string | undefined;
+      if (key.kind === 'aws-managed') {
+        problem = `is encrypted with the AWS-managed key ${key.alias}, which CloudWatch cannot be granted`;
+      } else if (
+        key.kind === 'customer' &&
+        facts.serviceMayUseKey(key.key, CLOUDWATCH, ['kms:GenerateDataKey', 'kms:Decrypt'], undefined, undefined) ===
+          'no'
+      ) {
+        problem = `is encrypted with ${key.key.path}, whose key policy does not let ${CLOUDWATCH} call kms:GenerateDataKey and kms:Decrypt`;
+      }
+      problems.set(topic, problem);
+      return problem;
+    };
     for (const alarm of facts.app.resourcesOfType('AWS::CloudWatch::Alarm')) {
       const seen = new Set<ResourceModel>();
       for (const property of ['AlarmActions', 'OKActions', 'InsufficientDataActions']) {
@@ -414,22 +439,7 @@ const alarmTopicKeyUnusable: Rule = {
             continue;
           }
           seen.add(topic);
-          const key = facts.topicKey(topic);
-          let problem: string | undefined;
-          if (key.kind === 'aws-managed') {
-            problem = `is encrypted with the AWS-managed key ${key.alias}, which CloudWatch cannot be granted`;
-          } else if (
-            key.kind === 'customer' &&
-            facts.serviceMayUseKey(
-              key.key,
-              CLOUDWATCH,
-              ['kms:GenerateDataKey', 'kms:Decrypt'],
-              undefined,
-              undefined,
-            ) === 'no'
-          ) {
-            problem = `is encrypted with ${key.key.path}, whose key policy does not let ${CLOUDWATCH} call kms:GenerateDataKey and kms:Decrypt`;
-          }
+          const problem = problemOf(topic);
           if (problem !== undefined) {
             findings.push({
               subject: alarm,

@@ -319,6 +319,25 @@ export class Resolver {
     return found;
   }
 
+  /**
+   * The one resource `expression` can denote, and in which form, when it is an attribute of a resource of
+   * a known type: `refersTo` then answers `no` for every other resource, and for this one `yes` in this
+   * form only. Undefined for any other value: only `refersTo` can tell. Lets a rule look a value up by
+   * resource instead of comparing it with every resource of the app.
+   */
+  public soleReferent(
+    stack: StackModel,
+    expression: unknown,
+  ): { readonly node: ResourceModel; readonly form: Form } | undefined {
+    const value = this.evaluate(stack, expression);
+    if (value.kind !== 'string' || value.parts.length !== 1 || !isRefPart(value.parts[0])) {
+      return undefined;
+    }
+    const part = value.parts[0];
+    const form = formOf(part.ref, part.att);
+    return form === undefined ? undefined : { node: part.ref, form };
+  }
+
   /** Whether `expression` denotes `node` in the given form. */
   public refersTo(stack: StackModel, expression: unknown, node: ResourceModel, form: Form): Tri {
     const value = this.evaluate(stack, expression);
