@@ -1,7 +1,7 @@
+import { Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 const ALARM_DESCRIPTION_MAX_LENGTH = 1024;
