@@ -190,13 +190,14 @@ describe('at scale', () => {
     const receiver = async () => {
       let emptyPollsAfterSends = 0;
       while (emptyPollsAfterSends < 3) {
-        const messages = await receive(queueUrl, { visibilityTimeout: 120 });
+        const messages = await receive(queueUrl, { visibilityTimeout: 30 });
         if (messages.length === 0) {
           if (sendsDone) emptyPollsAfterSends++;
           continue;
         }
         emptyPollsAfterSends = 0;
         for (const m of messages) receivedCounts.set(m.Body!, (receivedCounts.get(m.Body!) ?? 0) + 1);
+        // A stale receipt (the message was handed out again) fails to delete; the copy is taken below.
         await sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: queueUrl,
@@ -207,6 +208,25 @@ describe('at scale', () => {
     };
     const started = Date.now();
     await Promise.all([send, ...[...Array(4)].map(receiver)]);
+    // At least once: under load moto can hand one message to two concurrent receives, and a copy whose
+    // receipt went stale is not deleted by the stale handle; it reappears when its visibility timeout ends.
+    // Take every such copy (each must be of a job already received) until nothing is left in the queue.
+    const deadline = Date.now() + 90_000;
+    while ((await countMessages(queueUrl)) > 0 && Date.now() < deadline) {
+      const leftover = await receive(queueUrl, { visibilityTimeout: 30, wait: 5 });
+      for (const m of leftover) {
+        expect(receivedCounts.has(m.Body!)).toBe(true);
+        receivedCounts.set(m.Body!, receivedCounts.get(m.Body!)! + 1);
+      }
+      if (leftover.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: leftover.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+    }
 
     const lost = ids.filter((id) => !receivedCounts.has(id));
     const duplicates = [...receivedCounts.values()].filter((n) => n > 1).length;
