@@ -4,6 +4,7 @@ import {
   CreateDeliveryStreamCommandInput,
   DeleteDeliveryStreamCommand,
 } from '@aws-sdk/client-firehose';
+import { DeregisterStreamConsumerCommand, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
 import { PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { SetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
@@ -208,6 +209,26 @@ export const GAP_FILLERS: Readonly<Record<string, GapFiller>> = {
         .kms()
         .send(new PutKeyPolicyCommand({ KeyId: physicalId, PolicyName: 'default', Policy: toJson(props.KeyPolicy) }));
       return { action: `PutKeyPolicy (as a JSON string) on ${physicalId}`, physicalId };
+    },
+  },
+  'AWS::Kinesis::StreamConsumer': {
+    // moto 5.2.5's CloudFormation has no model for it: it skips the resource, and a Fn::GetAtt on it fails
+    // the stack. Its Kinesis API registers consumers. The consumer ARN carries the registration time, so it
+    // cannot be predicted: references to it are deployed as placeholders (reported as rewritten).
+    bestEffort: false,
+    async fill(props, { local }) {
+      const consumerName = String(props.ConsumerName);
+      const registered = await local
+        .kinesis()
+        .send(new RegisterStreamConsumerCommand({ StreamARN: String(props.StreamARN), ConsumerName: consumerName }));
+      const consumerArn = registered.Consumer!.ConsumerARN!;
+      return {
+        action: `RegisterStreamConsumer ${consumerName}`,
+        physicalId: consumerArn,
+        undo: async () => {
+          await local.kinesis().send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));
+        },
+      };
     },
   },
   'AWS::KinesisFirehose::DeliveryStream': {

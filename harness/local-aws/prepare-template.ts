@@ -111,7 +111,7 @@ export function prepareTemplateForMoto(
   const placeholder = (logicalId: string, attribute: string) => {
     const type = typeOf(logicalId);
     const service = isCustomResource(type) ? 'cloudformation' : type.split('::')[1].toLowerCase();
-    return attribute.endsWith('Arn')
+    return attribute.toLowerCase().endsWith('arn')
       ? `arn:aws:${service}:${env.region}:${env.account}:local-aws-not-created/${logicalId}`
       : `local-aws-not-created-${logicalId}-${attribute}`;
   };
