@@ -20,15 +20,12 @@ import {
   backlogPerWorkerExpression,
 } from './private/backlog-scaling';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
+import { ManagedPolicyRole } from './private/managed-policy-role';
 import { generatePhysicalName } from './private/naming';
 import { claimPhysicalName } from './private/physical-names';
 import { validateBoolean, validateRetentionDays } from './private/private-endpoints/validation';
 import { addConsumePolicy } from './private/queue-processing-fleet/worker-policies';
-import {
-  ManagedPolicyRole,
-  acknowledgeEcrAuthorizationToken,
-  addTaskProtectionPolicy,
-} from './private/queue-processing-service/roles';
+import { acknowledgeEcrAuthorizationToken, addTaskProtectionPolicy } from './private/queue-processing-service/roles';
 import {
   scalingTarget,
   secondsOf,

@@ -18,6 +18,7 @@ import { validateReference } from './private/encrypted-stream/values';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { knownStreamRetentionHours } from './private/lambda-consumers/facts';
+import { ManagedPolicyRole } from './private/managed-policy-role';
 import { generatePhysicalName } from './private/naming';
 import { claimPhysicalName } from './private/physical-names';
 import { describeDuration, validateBoolean } from './private/queue-facts';
@@ -514,10 +515,17 @@ export class StreamAnalytics extends Construct implements iam.IGrantable, ec2.IC
       });
     }
 
-    this.role = new iam.Role(this, 'Role', {
-      description: `Service execution role of the Managed Service for Apache Flink application of ${this.node.path}`,
-      assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com'),
-    });
+    // What users grant to the application (`sinkStream.grantWrite(app)`) lands in a customer-managed policy:
+    // the NIST, HIPAA and PCI packs reject the inline policy aws-cdk-lib's Role would create.
+    this.role = new ManagedPolicyRole(
+      this,
+      'Role',
+      {
+        description: `Service execution role of the Managed Service for Apache Flink application of ${this.node.path}`,
+        assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com'),
+      },
+      `What was granted to the Flink application of ${this.node.path}`,
+    );
     this.grantPrincipal = this.role;
 
     // The log group is named before the deployment: the key policy and the role's log permissions name it.
@@ -642,8 +650,9 @@ export class StreamAnalytics extends Construct implements iam.IGrantable, ec2.IC
       },
     });
     resource.applyRemovalPolicy(removalPolicy);
-    // The service reads the code with the role when it creates the application.
-    resource.node.addDependency(this.policy);
+    // The service reads the code with the role when it creates the application; the role's children include
+    // the policy of what users grant to the application, whenever they grant it.
+    resource.node.addDependency(this.policy, this.role);
 
     this.applicationName = resource.ref;
     this.applicationArn = stack.formatArn({

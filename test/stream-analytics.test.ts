@@ -112,7 +112,7 @@ describe('StreamAnalytics defaults', () => {
       },
     });
     expect(resource.DeletionPolicy).toBe('Retain');
-    expect(resource.DependsOn).toEqual([logicalId(app.policy)]);
+    expect(resource.DependsOn).toEqual([logicalId(app.policy), logicalId(app.role)].sort());
   });
 
   test('the role is assumed by the service and gets one customer-managed policy, no inline policy', () => {
@@ -573,16 +573,28 @@ describe('fully featured', () => {
     expect(app.connections.securityGroups).toEqual(app.securityGroups);
   });
 
-  test('grants from other constructs go to the role', () => {
+  test('grants from other constructs go to a customer-managed policy of the role, never an inline one', () => {
     const stack = strictStack();
     const { app } = build({}, stack);
     const sink = new EncryptedStream(stack, 'Counts');
     sink.grantWrite(app);
-    expect(
-      Template.fromStack(stack).findResources('AWS::IAM::Policy', {
-        Properties: { Roles: [{ Ref: logicalId(app.role) }] },
-      }),
-    ).not.toEqual({});
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: logicalId(app.role) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['kinesis:PutRecords']),
+            Resource: { 'Fn::GetAtt': [logicalId(sink.stream), 'Arn'] },
+          }),
+        ]),
+      },
+    });
+    // The application is created after its grants, so that it never starts without them.
+    const [created] = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'));
+    expect(created.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^AnalyticsRoleGrantsPolicy/)]));
+    expectCompliant(stack);
   });
 });
 
