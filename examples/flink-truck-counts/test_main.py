@@ -21,16 +21,23 @@ class StatementsTest(unittest.TestCase):
     def test_reads_the_stream_of_the_input_group_from_the_latest_record(self):
         source, _, _ = main.statements({"InputStream": INPUT})
         self.assertIn("'connector' = 'kinesis'", source)
-        self.assertIn("'stream.arn' = 'arn:aws:kinesis:us-east-1:123456789012:stream/positions'", source)
+        self.assertIn("'stream' = 'positions'", source)
         self.assertIn("'aws.region' = 'us-east-1'", source)
-        self.assertIn("'source.init.position' = 'LATEST'", source)
+        self.assertIn("'scan.stream.initpos' = 'LATEST'", source)
         self.assertNotIn("EFO", source)
 
+    def test_starts_where_the_app_group_says(self):
+        source, _, _ = main.statements({"InputStream": INPUT, "TruckCounts": {"scan.stream.initpos": "TRIM_HORIZON"}})
+        self.assertIn("'scan.stream.initpos' = 'TRIM_HORIZON'", source)
+
     def test_reads_through_the_given_consumer_without_registering_one(self):
-        source, _, _ = main.statements({"InputStream": {**INPUT, "efo.consumer.name": "truck-counts"}})
-        self.assertIn("'source.reader.type' = 'EFO'", source)
-        self.assertIn("'source.efo.consumer.name' = 'truck-counts'", source)
-        self.assertIn("'source.efo.lifecycle' = 'SELF_MANAGED'", source)
+        consumer_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/positions/consumer/truck-counts:1"
+        efo = {"efo.consumer.name": "truck-counts", "efo.consumer.arn": consumer_arn}
+        source, _, _ = main.statements({"InputStream": {**INPUT, **efo}})
+        self.assertIn("'scan.stream.recordpublisher' = 'EFO'", source)
+        self.assertIn("'scan.stream.efo.consumername' = 'truck-counts'", source)
+        self.assertIn("'scan.stream.efo.registration' = 'NONE'", source)
+        self.assertIn(f"'scan.stream.efo.consumerarn.positions' = '{consumer_arn}'", source)
 
     def test_counts_each_truck_per_tumbling_minute(self):
         _, _, query = main.statements({"InputStream": INPUT})
@@ -41,9 +48,8 @@ class StatementsTest(unittest.TestCase):
     def test_sinks_to_print_or_to_a_stream(self):
         _, sink, _ = main.statements({"InputStream": INPUT})
         self.assertIn("'connector' = 'print'", sink)
-        arn = "arn:aws:kinesis:us-east-1:123456789012:stream/truck-counts"
-        _, sink, _ = main.statements({"InputStream": INPUT, "TruckCounts": {"sink.stream.arn": arn}})
-        self.assertIn(f"'stream.arn' = '{arn}'", sink)
+        _, sink, _ = main.statements({"InputStream": INPUT, "TruckCounts": {"sink.stream.name": "truck-counts"}})
+        self.assertIn("'stream' = 'truck-counts'", sink)
         self.assertIn("PARTITIONED BY (truckId)", sink)
 
     def test_quotes_values(self):

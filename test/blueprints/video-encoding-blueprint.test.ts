@@ -5,6 +5,8 @@ import { availabilityZoneContext, logicalId, strictApp } from '../../harness/app
 import { complianceFindings, expectCompliant } from '../../harness/compliance';
 import { BacklogCapacityModel } from '../../src/backlog-capacity-model';
 import { VideoEncodingBlueprint, VideoEncodingBlueprintProps } from '../../src/blueprints/video-encoding-blueprint';
+import { StreamAnalyticsCode } from '../../src/stream-analytics';
+import { TEST_CODE_DIR } from '../stream-analytics.fixtures';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -198,7 +200,7 @@ describe('VideoEncodingBlueprint', () => {
 
 describe('VideoEncodingBlueprint as the repository app registers it (and deploys it into the embedded local AWS)', () => {
   const app = strictApp();
-  addBlueprints(app);
+  addBlueprints(app, { truckCountsCode: StreamAnalyticsCode.fromAsset(TEST_CODE_DIR) });
   const stack = app.node.findChild('VideoEncodingBlueprint') as VideoEncodingBlueprint;
   const template = Template.fromStack(stack);
 

@@ -2,11 +2,13 @@
 
 Reads the truck positions the telemetry blueprint's stream carries (JSON: truckId, seq, lat, lon), counts each
 truck's positions in tumbling one-minute windows of processing time, and writes one row per truck and minute to
-a Kinesis stream (property `sink.stream.arn`) or, without one, to Flink's `print` sink.
+a Kinesis stream (property `sink.stream.name` of the TruckCounts group) or, without one, to Flink's `print` sink.
 
-The stream comes from the `InputStream` property group that the StreamAnalytics construct fills (stream.arn,
-aws.region, and efo.consumer.name with enhanced fan-out). The Kinesis SQL connector JAR is in lib/, named in the
-`kinesis.analytics.flink.run.options` group (see build.sh).
+The stream comes from the `InputStream` property group that the StreamAnalytics construct fills (stream.name,
+aws.region, and efo.consumer.name and efo.consumer.arn with enhanced fan-out). The Kinesis connector JAR
+(flink-connector-kinesis 4.3.0-1.19, for the FLINK-1_19 runtime; see pom.xml) is in lib/, named in the
+`kinesis.analytics.flink.run.options` group. Its 'kinesis' table connector takes the stream by name, and its
+consumer settings are the connector's `flink.stream.*` properties written with a `scan.` prefix.
 """
 
 import json
@@ -35,19 +37,22 @@ def with_clause(options):
 
 def source_ddl(input_props, starting_position="LATEST"):
     """The source table over the telemetry stream, read through its consumer when one is given."""
+    stream = input_props["stream.name"]
     options = {
         "connector": "kinesis",
-        "stream.arn": input_props["stream.arn"],
+        "stream": stream,
         "aws.region": input_props["aws.region"],
-        "source.init.position": starting_position,
+        "scan.stream.initpos": starting_position,
         "format": "json",
         "json.ignore-parse-errors": "true",
     }
-    if "efo.consumer.name" in input_props:
-        # The consumer is the construct's (StreamAnalytics' enhancedFanOutConsumer): use it, never register one.
-        options["source.reader.type"] = "EFO"
-        options["source.efo.consumer.name"] = input_props["efo.consumer.name"]
-        options["source.efo.lifecycle"] = "SELF_MANAGED"
+    if "efo.consumer.arn" in input_props:
+        # The consumer is the construct's (StreamAnalytics' enhancedFanOutConsumer): read through it and never
+        # register or deregister one (registration NONE takes the consumer's ARN per stream).
+        options["scan.stream.recordpublisher"] = "EFO"
+        options["scan.stream.efo.consumername"] = input_props["efo.consumer.name"]
+        options["scan.stream.efo.registration"] = "NONE"
+        options[f"scan.stream.efo.consumerarn.{stream}"] = input_props["efo.consumer.arn"]
     return (
         "CREATE TABLE positions (\n"
         "  truckId STRING,\n"
@@ -60,12 +65,12 @@ def source_ddl(input_props, starting_position="LATEST"):
 
 
 def sink_ddl(app_props, region):
-    """One row per truck and minute: to a Kinesis stream when `sink.stream.arn` is set, else to `print`."""
+    """One row per truck and minute: to a Kinesis stream when `sink.stream.name` is set, else to `print`."""
     columns = "truckId STRING,\n  window_start TIMESTAMP(3),\n  window_end TIMESTAMP(3),\n  positions BIGINT"
-    if app_props.get("sink.stream.arn"):
+    if app_props.get("sink.stream.name"):
         options = {
             "connector": "kinesis",
-            "stream.arn": app_props["sink.stream.arn"],
+            "stream": app_props["sink.stream.name"],
             "aws.region": region,
             "format": "json",
         }
@@ -85,7 +90,7 @@ def statements(groups):
     input_props = groups[INPUT_GROUP]
     app_props = groups.get(APP_GROUP, {})
     return [
-        source_ddl(input_props, app_props.get("source.init.position", "LATEST")),
+        source_ddl(input_props, app_props.get("scan.stream.initpos", "LATEST")),
         sink_ddl(app_props, input_props["aws.region"]),
         COUNT_QUERY,
     ]
