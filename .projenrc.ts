@@ -1,12 +1,13 @@
 import { awscdk, javascript, JsonFile } from 'projen';
 
-// aws-cdk-lib is a peer dependency from the version cdk-nag 3 needs. Tests and packages
-// build against a newer release because the built-in CloudFormation validator
-// (`@aws-cdk/core:validateAgainstDefaultRules`) only exists from 2.262; 2.270.0 is the
-// newest whose Go module (which jsii-pacmak's Go build pins to this version) the Go
-// module proxy serves here.
-const CDK_PEER_MINIMUM = '2.257.0';
-const CDK_TEST_VERSION = '2.270.0';
+// aws-cdk-lib is a peer dependency from 2.258.0, the first release that passes validation plugins
+// the construct tree (`IPolicyValidationContext.appConstruct`), which AmazonMQChecks and
+// DecouplingChecks evaluate; the test task runs the unit tests against it (test:peer-minimum below).
+// Tests and packages build against the newest release whose Go module the Go module proxy serves
+// (jsii-pacmak's Go build pins the module to this exact version): 2.277.0 on 2026-12-06. The built-in
+// CloudFormation validator (`@aws-cdk/core:validateAgainstDefaultRules`) the tests turn on exists from 2.262.
+const CDK_PEER_MINIMUM = '2.258.0';
+const CDK_TEST_VERSION = '2.277.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-decoupling-patterns',
@@ -74,7 +75,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `aws-cdk-lib@${CDK_TEST_VERSION}`,
-    'aws-cdk@2.1148.1',
+    'aws-cdk@2.1149.0',
     'cdk-nag@^3.0.2',
     // Property-based tests: props generated inside, at and beyond every limit (fixed seed in CI).
     'fast-check@^4',
@@ -96,7 +97,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     dirs: ['src'],
     devdirs: ['test', 'harness', 'app', 'tools', 'projenrc'],
   },
-  gitignore: ['/cdk.out/', '/.local-aws/', '/.jsii.tabl.json'],
+  gitignore: ['/cdk.out/', '/.local-aws/', '/.jsii.tabl.json', '/.peer-minimum/'],
 });
 
 // This machine and CI run Node 20, which jsii 6 still runs but reports as end-of-life
@@ -121,11 +122,11 @@ project.packageTask.spawn(project.tasks.tryFind('package-all')!);
 project.tasks.tryFind('package:dotnet')?.addCondition('command -v dotnet >/dev/null');
 
 // jsii-pacmak's Go build requires the Go modules of the exact npm versions installed, so
-// the dependencies aws-cdk-lib brings are pinned to the ones its Go module (2.270.0) names.
-project.addDevDeps('constructs@10.6.0');
+// the dependencies aws-cdk-lib brings are pinned to the ones its Go module (2.277.0) names.
+project.addDevDeps('constructs@10.8.1');
 project.package.file.addOverride('overrides', {
-  '@aws-cdk/cloud-assembly-schema': '54.11.0',
-  '@aws-cdk/asset-node-proxy-agent-v6': '2.1.2',
+  '@aws-cdk/cloud-assembly-schema': '55.6.0',
+  '@aws-cdk/asset-node-proxy-agent-v6': '2.1.3',
 });
 
 // The checksum database is not reachable from here for the aws-cdk-go modules the Go
@@ -152,6 +153,8 @@ harnessTsconfig.addExtends(project.tsconfig!);
 project.addPackageIgnore('/harness/');
 project.addPackageIgnore('/.local-aws/');
 project.addPackageIgnore('/cdk.out/');
+project.addPackageIgnore('/.peer-minimum/');
+project.addPackageIgnore('/jest.peer-minimum.json');
 // The example Flink application is built on its own (examples/flink-truck-counts/build.sh), not shipped.
 project.addPackageIgnore('/examples/');
 
@@ -181,6 +184,38 @@ project.testTask.exec('ts-node --prefer-ts-exts tools/cfn-lint-suite.ts');
 project.testTask.exec(
   'python3 -m unittest discover --start-directory examples/flink-truck-counts --top-level-directory examples/flink-truck-counts',
 );
+
+// The peer minimum is tested, not assumed: the unit tests (not the local-AWS behaviour tests, nor the
+// property tests, which take most of the suite's time) run again against aws-cdk-lib at CDK_PEER_MINIMUM,
+// installed on its own under .peer-minimum/ and mapped in for aws-cdk-lib. Snapshots are left out: asset
+// hashes and what aws-cdk-lib renders by default differ between releases.
+const PEER_MINIMUM_DIR = '.peer-minimum';
+new JsonFile(project, 'jest.peer-minimum.json', {
+  obj: {
+    rootDir: '.',
+    testMatch: ['<rootDir>/test/**/*.test.ts'],
+    testPathIgnorePatterns: ['/node_modules/', '\\.behaviour\\.test\\.ts$', '\\.properties\\.test\\.ts$'],
+    testNamePattern: '^(?!.*matches the snapshot)',
+    testTimeout: 60_000,
+    maxWorkers: 2,
+    transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+    moduleNameMapper: {
+      '^aws-cdk-lib$': `<rootDir>/${PEER_MINIMUM_DIR}/node_modules/aws-cdk-lib`,
+      '^aws-cdk-lib/(.*)$': `<rootDir>/${PEER_MINIMUM_DIR}/node_modules/aws-cdk-lib/$1`,
+    },
+  },
+});
+const peerMinimumTests = project.addTask('test:peer-minimum', {
+  description: `Run the unit tests against aws-cdk-lib ${CDK_PEER_MINIMUM}, the peer minimum`,
+  steps: [
+    { exec: `mkdir -p ${PEER_MINIMUM_DIR} && echo '{"name":"peer-minimum","private":true}' > ${PEER_MINIMUM_DIR}/package.json` },
+    {
+      exec: `npm install --prefix ${PEER_MINIMUM_DIR} --no-audit --no-fund --ignore-scripts --no-package-lock aws-cdk-lib@${CDK_PEER_MINIMUM}`,
+    },
+    { exec: 'jest --config jest.peer-minimum.json --ci --coverage=false' },
+  ],
+});
+project.testTask.spawn(peerMinimumTests);
 
 project.addTask('benchmark', {
   description: 'Print emulator cold start, deploy times and SQS throughput figures',

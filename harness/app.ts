@@ -72,3 +72,43 @@ export function availabilityZoneContext(
 ): Record<string, string[]> {
   return { [`availability-zones:account=${account}:region=${region}`]: zones };
 }
+
+/** The version of the aws-cdk-lib the tests run against (the peer minimum in `npx projen test:peer-minimum`). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const CDK_VERSION: string = require('aws-cdk-lib/package.json').version;
+
+/** True when the aws-cdk-lib in use is at least `version` (plain x.y.z). */
+export function cdkAtLeast(version: string): boolean {
+  const parts = (v: string) => v.split('.').map(Number);
+  const [have, want] = [parts(CDK_VERSION), parts(version)];
+  for (let i = 0; i < 3; i++) {
+    if (have[i] !== want[i]) {
+      return have[i] > want[i];
+    }
+  }
+  return true;
+}
+
+/**
+ * What makes synthesis of `app` fail on a validation report, or undefined when it succeeds. Recent
+ * aws-cdk-lib throws it; older releases (the peer minimum, 2.258) print the report and set
+ * `process.exitCode = 1`, so that `cdk synth` fails without `app.synth()` throwing. Both are failures.
+ */
+export function synthesisFailure(app: App): string | undefined {
+  const printed: unknown[][] = [];
+  const printError = console.error;
+  console.error = (...args: unknown[]) => {
+    printed.push(args);
+  };
+  const exitCodeBefore = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    app.synth();
+    return process.exitCode === 1 ? printed.flat().map(String).join('\n') : undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    process.exitCode = exitCodeBefore;
+    console.error = printError;
+  }
+}

@@ -65,7 +65,7 @@ export class AmazonMQChecks implements IPolicyValidationPlugin {
       throw invalidProp(
         PLUGIN_SCOPE,
         methodArgument('validate', 'context.appConstruct'),
-        'must be the construct tree, which AmazonMQChecks evaluates and aws-cdk-lib passes from version 2.257.0 on ' +
+        'must be the construct tree, which AmazonMQChecks evaluates and aws-cdk-lib passes from version 2.258.0 on ' +
           '(use it, or call validateScope(app))',
         undefined,
       );

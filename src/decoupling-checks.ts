@@ -87,7 +87,7 @@ export class DecouplingChecks implements IPolicyValidationPlugin {
     if (root === undefined) {
       throw new Error(
         'DecouplingChecks evaluates the construct tree, and this version of aws-cdk-lib does not pass it ' +
-          '(IPolicyValidationContext.appConstruct). Use aws-cdk-lib 2.257.0 or later, or call validateScope(app).',
+          '(IPolicyValidationContext.appConstruct). Use aws-cdk-lib 2.258.0 or later, or call validateScope(app).',
       );
     }
     // Older aws-cdk-lib versions may not pass stackTemplates: render every stack's template then.

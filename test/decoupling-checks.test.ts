@@ -33,7 +33,7 @@ import {
   inlineFunction,
   workQueue,
 } from './decoupling-checks';
-import { strictApp } from '../harness/app';
+import { cdkAtLeast, strictApp, synthesisFailure } from '../harness/app';
 import { DecouplingChecks } from '../src/decoupling-checks';
 import { EncryptedStream } from '../src/encrypted-stream';
 import { QueueProcessingFunction } from '../src/queue-processing-function';
@@ -138,7 +138,10 @@ describe('the plugin', () => {
     const app = new App();
     Validations.of(app).addPlugins(new DecouplingChecks());
     CORPUS.find((c) => c.rule === 'Decoupling-DlqNoAlarm')!.build(app, false);
-    expect(() => app.synth()).toThrow(/Decoupling-DlqNoAlarm|no CloudWatch alarm watches it/);
+    expect(synthesisFailure(app)).toMatch(/Decoupling-DlqNoAlarm|no CloudWatch alarm watches it/);
+    if (!cdkAtLeast('2.262.0')) {
+      return; // Older aws-cdk-lib writes the report without the resource's template (N/A).
+    }
     const report = JSON.parse(fs.readFileSync(`${app.outdir}/validation-report.json`, 'utf-8'));
     const decoupling = report.pluginReports.find((r: { pluginName: string }) => r.pluginName === 'Decoupling');
     expect(decoupling.violations[0].violatingConstructs[0]).toMatchObject({
@@ -154,7 +157,7 @@ describe('the plugin', () => {
     const app = new App();
     Validations.of(app).addPlugins(new DecouplingChecks());
     CORPUS.find((c) => c.rule === 'Decoupling-DlqNoAlarm')!.build(app, true);
-    expect(() => app.synth()).not.toThrow();
+    expect(synthesisFailure(app)).toBeUndefined();
   });
 
   test('every rule cites AWS documentation and says what goes wrong and how to fix it', () => {
@@ -617,6 +620,6 @@ describe("the rules engage on our own constructs' templates (no silence through 
     const stack = new Stack(stage, 'Stack', { env: ENV });
     const dlq = new sqs.Queue(stack, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
     new sqs.Queue(stack, 'Queue', { deadLetterQueue: { queue: dlq, maxReceiveCount: 5 } });
-    expect(() => app.synth()).toThrow(/no CloudWatch alarm watches it/);
+    expect(synthesisFailure(app)).toMatch(/no CloudWatch alarm watches it/);
   });
 });

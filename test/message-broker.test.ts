@@ -1474,7 +1474,8 @@ describe('MessageBroker log group handler (Amazon MQ creates the log groups; the
     const mq = broker(stack);
     const { fn, template } = handlerOf(mq);
     expect(fn.Properties).toMatchObject({
-      Runtime: lambda.Runtime.NODEJS_LATEST.name,
+      // The newest Node.js runtime this aws-cdk-lib lists, as cdk-nag's LambdaLatestVersion rules require.
+      Runtime: `nodejs${Math.max(...lambda.Runtime.ALL.map((r) => Number(/^nodejs(\d+)\.x$/.exec(r.name)?.[1] ?? 0)))}.x`,
       Handler: 'index.handler',
       MemorySize: 256,
       Timeout: 120,

@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { findingsAddedBy, userFunction } from './queue-processing-function.fixtures';
 import { ENV_MATRIX, strictStack } from '../harness/app';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
+import { acknowledge } from '../src/private/acknowledgments';
 import { QueueProcessingFunction, QueueProcessingFunctionProps } from '../src/queue-processing-function';
 import { StackAlarmTopic } from '../src/stack-alarm-topic';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
@@ -239,7 +240,8 @@ describe.each(ENV_MATRIX)('compliance (%s stack)', (_name, newStack) => {
     );
     const stack = app(true, true);
     for (const id of ids) {
-      Validations.of(stack.node.findChild('Handler')).acknowledge({ id, reason: "the user's function" });
+      // Through the library's helper: its granular ids carry tokens, which aws-cdk-lib before 2.269 refuses.
+      acknowledge(stack.node.findChild('Handler'), { ruleIds: [id], reason: "the user's function" });
     }
     expect(() => expectCompliant(stack)).not.toThrow();
   });

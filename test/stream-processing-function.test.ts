@@ -10,6 +10,7 @@ import { findingsAddedBy, userFunction } from './queue-processing-function.fixtu
 import { ENV_MATRIX, strictStack } from '../harness/app';
 import { complianceFindings, expectCompliant } from '../harness/compliance';
 import { EncryptedStream } from '../src/encrypted-stream';
+import { acknowledge } from '../src/private/acknowledgments';
 import { StackAlarmTopic } from '../src/stack-alarm-topic';
 import { StreamProcessingFunction, StreamProcessingFunctionProps } from '../src/stream-processing-function';
 import { WorkQueue, WorkQueueEncryption } from '../src/work-queue';
@@ -305,7 +306,8 @@ describe.each(ENV_MATRIX)('compliance (%s stack)', (_name, newStack) => {
     );
     const stack = app(true, true);
     for (const id of ids) {
-      Validations.of(stack.node.findChild('Handler')).acknowledge({ id, reason: "the user's function" });
+      // Through the library's helper: its granular ids carry tokens, which aws-cdk-lib before 2.269 refuses.
+      acknowledge(stack.node.findChild('Handler'), { ruleIds: [id], reason: "the user's function" });
     }
     expect(() => expectCompliant(stack)).not.toThrow();
   });

@@ -19,6 +19,7 @@ import { QueueProcessingService } from '../queue-processing-service';
 import { StreamProcessingFunction } from '../stream-processing-function';
 import { WorkQueue, WorkQueueEncryption } from '../work-queue';
 import { blueprintAvailabilityZones } from './private/isolated-vpc';
+import { newestNodejsRuntime } from '../private/lambda-runtime';
 
 /**
  * Properties of the private workers blueprint.
@@ -282,7 +283,7 @@ class PrivateFunction extends Construct {
     );
 
     this.function = new lambda.Function(this, 'Function', {
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: newestNodejsRuntime(),
       handler: 'index.handler',
       code: lambda.Code.fromInline(props.code),
       timeout: props.timeout,

@@ -16,7 +16,25 @@ export interface Acknowledgment {
 /** Acknowledges the finding on `scope` (and what is below it) only. */
 export function acknowledge(scope: IConstruct, acknowledgment: Acknowledgment): void {
   for (const id of acknowledgment.ruleIds) {
-    Validations.of(scope).acknowledge({ id, reason: acknowledgment.reason });
+    try {
+      Validations.of(scope).acknowledge({ id, reason: acknowledgment.reason });
+    } catch (error) {
+      // aws-cdk-lib 2.258 to 2.268 rejects an id with more than one '::' («InvalidValidationId»), and cdk-nag
+      // writes a granular id with a token in it that way: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:…]`.
+      // Those versions record an id they take unchanged, as the construct's `aws:cdk:acknowledged-rules`
+      // metadata, which is what matches a finding: the granular id is recorded the same way, through the
+      // same (internal) method, so that it acknowledges exactly that finding. Later versions take the id.
+      const validations = Validations.of(scope) as unknown as {
+        recordAcknowledgment?: (id: string, reason: string) => void;
+      };
+      if (
+        !String((error as Error)?.message).includes('Invalid validation rule ID') ||
+        typeof validations.recordAcknowledgment !== 'function'
+      ) {
+        throw error;
+      }
+      validations.recordAcknowledgment(id, acknowledgment.reason);
+    }
   }
 }
 

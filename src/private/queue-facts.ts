@@ -1,7 +1,7 @@
-import { Duration, Lazy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Size, SizeRoundingBehavior, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
-import { durationMillis, invalidProp } from './validation';
+import { SIZE_UNITS, durationMillis, invalidProp, sizeAsWritten, sizeUnit } from './validation';
 
 /** SQS's visibility timeout when a queue sets none. */
 const SQS_DEFAULT_VISIBILITY_TIMEOUT = Duration.seconds(30);
@@ -96,15 +96,6 @@ export function durationInSeconds(scope: IConstruct, prop: string, duration: Dur
   return Duration.seconds(Lazy.uncachedNumber({ produce: (context) => toSeconds(context.resolve(amount))! }));
 }
 
-const SIZE_UNITS: Record<string, { readonly amount: (s: Size) => number; readonly gibibytes: number }> = {
-  bytes: { amount: (s) => s.toBytes(), gibibytes: 1 / 1_073_741_824 },
-  kibibytes: { amount: (s) => s.toKibibytes(), gibibytes: 1 / 1_048_576 },
-  mebibytes: { amount: (s) => s.toMebibytes(), gibibytes: 1 / 1024 },
-  gibibytes: { amount: (s) => s.toGibibytes(), gibibytes: 1 },
-  tebibytes: { amount: (s) => s.toTebibytes(), gibibytes: 1024 },
-  pebibytes: { amount: (s) => s.toPebibytes(), gibibytes: 1_048_576 },
-};
-
 /**
  * The size in whole GiB, as a number or a number token, for a prop CloudFormation takes in GiB.
  * Undefined when a size known at synth is not a whole number of GiB, for the caller to refuse. A
@@ -139,21 +130,7 @@ export function sizeInGibibytes(scope: IConstruct, prop: string, size: Size): nu
 
 /** A Size as written: `Size.mebibytes(1536)`, a deploy-time one with its CloudFormation expression. */
 export function describeSize(scope: IConstruct, size: Size): Shown {
-  const unitName = sizeUnit(size);
-  const amount = SIZE_UNITS[unitName]?.amount(size);
-  if (amount === undefined) {
-    return new Shown(size.toString());
-  }
-  return new Shown(
-    Token.isUnresolved(amount)
-      ? `a deploy-time Size.${unitName}(${resolvedOrToken(scope, amount)})`
-      : `Size.${unitName}(${amount})`,
-  );
-}
-
-/** The unit a Size was given in (`Size.toString()` is its constructor form, `Size.mebibytes(1536)`). */
-function sizeUnit(size: Size): string {
-  return /^Size\.(\w+)\(/.exec(size.toString())?.[1] ?? '';
+  return new Shown(sizeAsWritten(scope, size));
 }
 
 /** The value a token stands for at synth (a `Lazy`), or undefined when only the deployment knows it. */

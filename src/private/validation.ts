@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { FIFO_SUFFIX } from './fifo';
 
@@ -138,6 +138,9 @@ export function describeValue(scope: IConstruct, value: unknown): string {
     }
     return Number.isFinite(durationMillis(value)) ? value.toHumanString() : value.toString();
   }
+  if (value instanceof Size) {
+    return sizeAsWritten(scope, value);
+  }
   if (value !== undefined && value !== null && Token.isUnresolved(value)) {
     return `a deploy-time value ${resolvedJson(scope, value)}`;
   }
@@ -206,4 +209,46 @@ export function validateFifoAwareName(
       name,
     );
   }
+}
+
+/** The units of `Size`, by the name of the factory method, with the amount in that unit and the unit in GiB. */
+export const SIZE_UNITS: Record<string, { readonly amount: (s: Size) => number; readonly gibibytes: number }> = {
+  bytes: { amount: (s) => s.toBytes(), gibibytes: 1 / 1_073_741_824 },
+  kibibytes: { amount: (s) => s.toKibibytes(), gibibytes: 1 / 1_048_576 },
+  mebibytes: { amount: (s) => s.toMebibytes(), gibibytes: 1 / 1024 },
+  gibibytes: { amount: (s) => s.toGibibytes(), gibibytes: 1 },
+  tebibytes: { amount: (s) => s.toTebibytes(), gibibytes: 1024 },
+  pebibytes: { amount: (s) => s.toPebibytes(), gibibytes: 1_048_576 },
+};
+
+/**
+ * The unit a Size was given in. `Size.toString()` is its constructor form (`Size.mebibytes(1536)`) in
+ * recent aws-cdk-lib only (`[object Object]` at the peer minimum), so the unit's label, which
+ * every version keeps on the Size, is read first.
+ */
+export function sizeUnit(size: Size): string {
+  const label = (size as unknown as { unit?: { label?: unknown } }).unit?.label;
+  if (typeof label === 'string' && label in SIZE_UNITS) {
+    return label;
+  }
+  return /^Size\.(\w+)\(/.exec(size.toString())?.[1] ?? '';
+}
+
+/** A Size as written: `Size.mebibytes(1536)`, a deploy-time one with its CloudFormation expression. */
+export function sizeAsWritten(scope: IConstruct, size: Size): string {
+  const unitName = sizeUnit(size);
+  const amount = SIZE_UNITS[unitName]?.amount(size);
+  if (amount === undefined) {
+    return size.toString();
+  }
+  if (!Token.isUnresolved(amount)) {
+    return `Size.${unitName}(${amount})`;
+  }
+  let resolved: unknown;
+  try {
+    resolved = Stack.of(scope).resolve(amount);
+  } catch {
+    resolved = undefined;
+  }
+  return `a deploy-time Size.${unitName}(${resolved === undefined ? '…' : JSON.stringify(resolved)})`;
 }

@@ -1,6 +1,6 @@
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { strictApp, strictStack } from '../../harness/app';
+import { cdkAtLeast, strictApp, strictStack } from '../../harness/app';
 import { SKIP_CFN_LINT_CONTEXT } from '../../harness/cfn-lint';
 import { complianceFindings, expectCompliant } from '../../harness/compliance';
 
@@ -27,7 +27,9 @@ describe('compliance check', () => {
   });
 });
 
-describe('template validity check', () => {
+// aws-cdk-lib's CloudFormation validator (`@aws-cdk/core:validateAgainstDefaultRules`) exists from 2.262; at
+// the peer minimum (2.258, `npx projen test:peer-minimum`) there is nothing to check.
+(cdkAtLeast('2.262.0') ? describe : describe.skip)('template validity check', () => {
   function stackWithInvalidQueue(app: App): Stack {
     const stack = new Stack(app, 'Stack');
     new CfnResource(stack, 'Invalid', { type: 'AWS::SQS::Queue', properties: { VisibilityTimeout: 99_999 } });

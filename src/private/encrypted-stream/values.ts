@@ -2,7 +2,15 @@ import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
-import { describeValue, durationMillis, invalidProp, joinAlternatives, validateDurationInRange } from '../validation';
+import {
+  SIZE_UNITS,
+  describeValue,
+  durationMillis,
+  invalidProp,
+  joinAlternatives,
+  sizeUnit,
+  validateDurationInRange,
+} from '../validation';
 
 /**
  * A value shown in an error as the user wrote it. `describeValue` prints an object by its `toString`; a
@@ -19,7 +27,12 @@ class Written {
 
 /** A Duration or Size as written, for an error message. */
 export function writtenAs(scope: IConstruct, value: Duration | Size): unknown {
-  const text = value.toString();
+  // A Size's own toString is its constructor form only in recent aws-cdk-lib (not at the peer minimum).
+  const sizeUnitName = value instanceof Size ? sizeUnit(value) : '';
+  const text =
+    value instanceof Size && SIZE_UNITS[sizeUnitName]
+      ? `Size.${sizeUnitName}(${SIZE_UNITS[sizeUnitName].amount(value)})`
+      : value.toString();
   const match = /^((?:Duration|Size)\.\w+)\((.*)\)$/.exec(text);
   if (!match || !value.isUnresolved()) {
     return value;

@@ -11,6 +11,7 @@ import { BROKER_LOG_GROUP_PREFIX } from './key-policy';
 import { acknowledge, ACKNOWLEDGMENTS, wildcardResource } from '../acknowledgments';
 import { regionalServiceName } from '../aws-names';
 import { allowCloudWatchLogsToUseKey } from '../key-policies';
+import { newestNodejsRuntime } from '../lambda-runtime';
 import { generatePhysicalName } from '../naming';
 import { claimPhysicalName } from '../physical-names';
 
@@ -286,7 +287,7 @@ export class BrokerLogGroups extends Construct {
 
     this.handler = new lambda.Function(this, 'Handler', {
       description: safeDescription(`Makes sure of the log groups of the Amazon MQ broker ${scope.node.path}`, 'lambda'),
-      runtime: lambda.Runtime.NODEJS_LATEST,
+      runtime: newestNodejsRuntime(),
       handler: 'index.handler',
       code: lambda.Code.fromInline(HANDLER_CODE),
       // The role's permissions are the managed policy above; nothing is added inline.

@@ -7,7 +7,7 @@ import { hiveTypeProblem } from './hive-types';
 import type { StreamToS3Column, StreamToS3GlueTable, StreamToS3Schema } from '../../stream-to-s3';
 import { validateDuration, validateTokenDurationUnit, writtenAs } from '../encrypted-stream/values';
 import { knownFunctionTimeoutSeconds } from '../lambda-consumers/facts';
-import { describeValue, formatNumber, invalidProp, joinAlternatives } from '../validation';
+import { describeValue, formatNumber, invalidProp, joinAlternatives, sizeUnit } from '../validation';
 
 const MEBIBYTE = 1024 * 1024;
 
@@ -187,7 +187,7 @@ export function validateProcessorBufferSize(scope: IConstruct, prop: string, siz
     throw invalidProp(scope, prop, `${rule}, a Size`, size);
   }
   if (size.isUnresolved()) {
-    if (!size.toString().startsWith('Size.mebibytes(')) {
+    if (sizeUnit(size) !== 'mebibytes') {
       throw invalidProp(
         scope,
         prop,

@@ -2,7 +2,7 @@ import { Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { writtenAs } from '../encrypted-stream/values';
-import { formatNumber, invalidProp } from '../validation';
+import { formatNumber, invalidProp, sizeUnit } from '../validation';
 
 export const DEFAULT_DATA_PREFIX =
   'data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
@@ -282,7 +282,7 @@ export function validateBufferingSize(
     throw invalidProp(scope, prop, `${rule} (a Size)`, size);
   }
   if (size.isUnresolved()) {
-    if (!size.toString().startsWith('Size.mebibytes(')) {
+    if (sizeUnit(size) !== 'mebibytes') {
       throw invalidProp(
         scope,
         prop,
