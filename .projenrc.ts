@@ -77,6 +77,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `aws-cdk-lib@${CDK_TEST_VERSION}`,
     'aws-cdk@2.1149.0',
     'cdk-nag@^3.0.2',
+    // Blueprint diagrams: Graphviz compiled to WebAssembly, so rendering needs no system package (Apache-2.0).
+    '@hpcc-js/wasm-graphviz@^1.29.2',
+    // The dashboards are compared with cdk-monitoring-constructs' for the same resources (tools only).
+    'cdk-monitoring-constructs@^10.2.0',
     // Property-based tests: props generated inside, at and beyond every limit (fixed seed in CI).
     'fast-check@^4',
     // AGPL-3.0: used by tests only, never a runtime dependency.
@@ -216,6 +220,13 @@ const peerMinimumTests = project.addTask('test:peer-minimum', {
   ],
 });
 project.testTask.spawn(peerMinimumTests);
+
+// The blueprints' architecture diagrams (docs/diagrams/*.svg), generated from the synthesized blueprints;
+// test/diagrams.test.ts fails when a committed diagram no longer matches its blueprint.
+project.addTask('diagrams', {
+  description: 'Regenerate docs/diagrams/<blueprint>.svg from the synthesized blueprints',
+  exec: 'ts-node --prefer-ts-exts tools/diagrams.ts',
+});
 
 project.addTask('benchmark', {
   description: 'Print emulator cold start, deploy times and SQS throughput figures',
