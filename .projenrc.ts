@@ -101,7 +101,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     dirs: ['src'],
     devdirs: ['test', 'harness', 'app', 'tools', 'projenrc'],
   },
-  gitignore: ['/cdk.out/', '/.local-aws/', '/.jsii.tabl.json', '/.peer-minimum/'],
+  gitignore: ['/cdk.out/', '/.local-aws/', '/.jsii.tabl.json', '/.peer-minimum/', '/.readme-examples/'],
 });
 
 // This machine and CI run Node 20, which jsii 6 still runs but reports as end-of-life
@@ -122,6 +122,14 @@ project.postCompileTask.exec('jsii-rosetta extract --strict --fail');
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package-all')!);
 
+// The README's examples, as jsii-rosetta translates them to Python, run against the wheel just built and
+// compared with the TypeScript examples' templates (tools/readme-examples.ts): a wrong translation fails CI.
+const readmeExamples = project.addTask('readme-examples', {
+  description: "Run the README's examples in Python against dist/python's wheel; their templates must match TypeScript's",
+  exec: 'ts-node --prefer-ts-exts tools/readme-examples.ts',
+});
+project.packageTask.spawn(readmeExamples);
+
 // .NET is packaged only where a dotnet toolchain exists (this machine has none).
 project.tasks.tryFind('package:dotnet')?.addCondition('command -v dotnet >/dev/null');
 
@@ -140,7 +148,7 @@ project.tasks.tryFind('package:go')?.env('GOSUMDB', 'off');
 // app/ and tools/ are linted with type information like src/ and test/.
 project
   .tryFindObjectFile('.eslintrc.json')
-  ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts', 'tools/*.ts']);
+  ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts', 'tools/*.ts', 'tools/*/*.ts']);
 
 // harness/ (the dev harness: local AWS, access proofs, compliance, scenarios) too, through a tsconfig
 // of its own: eslint's project service takes the tsconfig.json nearest to a file (the root one covers
@@ -158,6 +166,7 @@ project.addPackageIgnore('/harness/');
 project.addPackageIgnore('/.local-aws/');
 project.addPackageIgnore('/cdk.out/');
 project.addPackageIgnore('/.peer-minimum/');
+project.addPackageIgnore('/.readme-examples/');
 project.addPackageIgnore('/jest.peer-minimum.json');
 // The example Flink application is built on its own (examples/flink-truck-counts/build.sh), not shipped.
 project.addPackageIgnore('/examples/');
