@@ -1,16 +1,21 @@
 import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { FIFO_SUFFIX } from './fifo';
+import { inUserLanguage } from './user-language';
 
 /**
  * The one way our constructs reject a prop or a method argument. The message names the construct
  * path, the prop (for a method: `<method> <argument>`), what is allowed and the value received, e.g.
  * `[Stack/Orders] maxReceiveCount must be an integer between 1 and 1,000, got 0`.
  *
- * Constructors and methods throw the same way, so a user (and a test) reads every refusal alike.
+ * Constructors and methods throw the same way, so a user (and a test) reads every refusal alike. Under a jsii
+ * runtime, names are spelled as that language spells them (see inUserLanguage).
  */
 export function invalidProp(scope: IConstruct, prop: string, rule: string, received: unknown): Error {
-  return new Error(`[${scope.node.path}] ${prop} ${rule}, got ${describeValue(scope, received)}`);
+  // Props, methods and the rule in the user's language (`max_receive_count` from Python); the value as given.
+  return new Error(
+    `[${scope.node.path}] ${inUserLanguage(prop)} ${inUserLanguage(rule)}, got ${describeValue(scope, received)}`,
+  );
 }
 
 /** The `prop` of an {@link invalidProp} message for a method's argument: `addConsumer consumerName`. */
