@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib';
 import * as amazonmq from 'aws-cdk-lib/aws-amazonmq';
 import { IConstruct } from 'constructs';
+import { libraryVersion } from './private/library-version';
 import { invalidProp, methodArgument } from './private/validation';
 
 /**
@@ -44,6 +45,11 @@ export class AmazonMQChecks implements IPolicyValidationPlugin {
    * The ids of the rules the plugin evaluates.
    */
   public readonly ruleIds?: string[] = RULES.map((rule) => rule.id);
+
+  /**
+   * The version of the rules: this library's version.
+   */
+  public readonly version?: string = libraryVersion();
 
   /**
    * Takes no arguments: register the instance with `Validations.of(app).addPlugins(...)`,

@@ -1,8 +1,8 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { evaluate, PLUGIN_NAME, RULE_IDS } from './private/decoupling-checks/evaluate';
+import { libraryVersion } from './private/library-version';
 
 /**
  * Finds the wiring mistakes of decoupled systems that lose messages or stall consumers, in any CDK app,
@@ -113,15 +113,5 @@ export class DecouplingChecks implements IPolicyValidationPlugin {
    */
   public validateScope(scope: IConstruct): PolicyValidationPluginReport {
     return evaluate(scope.node.root, scope, () => ({}));
-  }
-}
-
-/** This library's version, from its package.json (the plugin reports it; aws-cdk-lib uses it for analytics). */
-function libraryVersion(): string | undefined {
-  try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf-8'));
-    return typeof manifest.version === 'string' ? manifest.version : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -297,6 +297,27 @@ export function firstDifference(a: unknown, b: unknown, at = ''): string | undef
   return `${at || '/'}: TypeScript ${JSON.stringify(a)?.slice(0, 200)} vs Python ${JSON.stringify(b)?.slice(0, 200)}`;
 }
 
+/**
+ * `mypy --strict` on an app that uses every construct (tools/readme-examples/typecheck_app.py), against the
+ * wheel's type hints: what a Python user writes must type-check. Returns its last line, or throws with its output.
+ */
+function typeCheck(python: string): string {
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'mypy'], {
+    stdio: 'inherit',
+  });
+  const app = path.join(__dirname, 'readme-examples', 'typecheck_app.py');
+  try {
+    const output = execFileSync(
+      python,
+      ['-m', 'mypy', '--strict', '--cache-dir', path.join(WORK_DIR, 'mypy-cache'), app],
+      { encoding: 'utf-8' },
+    );
+    return output.trim().split('\n').pop() ?? '';
+  } catch (error) {
+    throw new Error(`mypy --strict found errors in ${app}:\n${(error as { stdout?: string }).stdout ?? error}`);
+  }
+}
+
 function main(): number {
   const snippets = readmeSnippets();
   const unsupported = snippets.flatMap((s) =>
@@ -338,6 +359,11 @@ function main(): number {
     console.error(failures.map((f) => `  - ${f}`).join('\n'));
     return 1;
   }
+  const typeCheckStarted = Date.now();
+  const mypy = typeCheck(path.join(VENV, 'bin', 'python'));
+  console.log(
+    `mypy --strict on an app using every construct: ${mypy} (${((Date.now() - typeCheckStarted) / 1000).toFixed(1)} s)`,
+  );
   return 0;
 }
 
