@@ -10,6 +10,7 @@ import { KclApplication, KclApplicationOptions } from './kcl-application';
 import { acknowledge, ACKNOWLEDGMENTS } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_KINESIS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
+import { addEncryptedStreamWidgets } from './private/dashboard/encrypted-stream';
 import { declareStream } from './private/encrypted-stream/consumers';
 import {
   childIdFromName,
@@ -129,6 +130,13 @@ export interface EncryptedStreamProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const ITERATOR_AGE_ALARM_SHARE = 0.75;
@@ -270,6 +278,8 @@ export class EncryptedStream extends Resource implements kinesis.IStream {
       iteratorAgeThreshold.toMilliseconds(),
       `Readers of ${path} are ${behind}: records will be trimmed before they are read.`,
     );
+
+    addEncryptedStreamWidgets(this, props.dashboard);
   }
 
   /** The ARN of the stream. */

@@ -1,5 +1,6 @@
 export * from './work-queue';
 export * from './stack-alarm-topic';
+export * from './stack-dashboard';
 export * from './topic-fan-out';
 export * from './fan-out-subscription';
 export * from './message-broker-engine';

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MessageBrokerEngine } from './message-broker-engine';
+import { addMessageBrokerWidgets } from './private/dashboard/message-broker';
 import { createBrokerAlarms } from './private/message-broker/alarms';
 import { safeDescription } from './private/message-broker/descriptions';
 import { failoverUrl } from './private/message-broker/endpoints';
@@ -254,6 +255,13 @@ export interface MessageBrokerProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -484,6 +492,8 @@ export class MessageBroker extends Construct implements ec2.IConnectable {
     this.memoryUsageAlarm = alarms.common.memoryUsage;
     this.storageUsageAlarm = alarms.common.storageUsage;
     this.connectionCountAlarm = alarms.common.connectionCount;
+
+    addMessageBrokerWidgets(this, props.dashboard);
   }
 
   /** Every alarm of this broker. */

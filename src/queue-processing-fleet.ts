@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BacklogCapacityModel } from './backlog-capacity-model';
+import { addQueueProcessingFleetWidgets } from './private/dashboard/queue-processing-fleet';
 import { generatePhysicalName } from './private/naming';
 import { claimPhysicalName } from './private/physical-names';
 import { durationInSeconds, sizeInGibibytes, validateMetricOptions } from './private/queue-facts';
@@ -180,6 +181,13 @@ export interface QueueProcessingFleetProps {
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const AUTO_SCALING_GROUP_NAME_MAX_LENGTH = 255;
@@ -410,6 +418,8 @@ export class QueueProcessingFleet extends Construct implements ec2.IConnectable 
       targetValue: target,
       alarmTopic: this.alarmTopic,
     });
+
+    addQueueProcessingFleetWidgets(this, props.dashboard);
   }
 
   /**

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledge, ACKNOWLEDGMENTS } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_SQS_KEY_ALIAS } from './private/aws-managed-keys';
+import { addQueueProcessingFunctionWidgets } from './private/dashboard/queue-processing-function';
 import {
   knownDeadLetter,
   knownFunctionTimeoutSeconds,
@@ -106,6 +107,13 @@ export interface QueueProcessingFunctionProps {
    * @default - the stack-wide alarm topic, `StackAlarmTopic.of(this).topic`
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -312,6 +320,8 @@ export class QueueProcessingFunction extends Construct {
         });
       }
     }
+
+    addQueueProcessingFunctionWidgets(this, props.dashboard);
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   backlogMetricDataQueries,
   backlogPerWorkerExpression,
 } from './private/backlog-scaling';
+import { addQueueProcessingServiceWidgets } from './private/dashboard/queue-processing-service';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { ManagedPolicyRole } from './private/managed-policy-role';
 import { generatePhysicalName } from './private/naming';
@@ -225,6 +226,13 @@ export interface QueueProcessingServiceProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const DEFAULT_MIN_CAPACITY = 0;
@@ -628,6 +636,8 @@ export class QueueProcessingService extends Construct implements ec2.IConnectabl
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: SUSTAINED_MINUTES,
     });
+
+    addQueueProcessingServiceWidgets(this, props.dashboard);
   }
 
   /**

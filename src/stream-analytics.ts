@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResource } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_KINESIS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
+import { addAlarmMetricWidgets } from './private/dashboard/generic';
 import { validateReference } from './private/encrypted-stream/values';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
@@ -403,6 +404,13 @@ export interface StreamAnalyticsProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /** The property group that tells the application what it reads. */
@@ -728,6 +736,8 @@ export class StreamAnalytics extends Construct implements iam.IGrantable, ec2.IC
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
     });
+
+    addAlarmMetricWidgets('StreamAnalytics', this, props.dashboard, () => this.alarms);
   }
 
   /** The network connections of the application in its VPC. Only an application with a `vpc` has them. */

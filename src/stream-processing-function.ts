@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_KINESIS_KEY_ALIAS, AWS_MANAGED_SQS_KEY_ALIAS } from './private/aws-managed-keys';
+import { addAlarmMetricWidgets } from './private/dashboard/generic';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
 import { knownFunctionTimeoutSeconds, knownStreamRetentionHours } from './private/lambda-consumers/facts';
 import {
@@ -181,6 +182,13 @@ export interface StreamProcessingFunctionProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -300,7 +308,13 @@ export class StreamProcessingFunction extends Construct {
       );
     }
     this.onFailureQueue =
-      props.onFailureQueue ?? new WorkQueue(this, 'OnFailureQueue', { alarmTopic: this.alarmTopic, removalPolicy });
+      props.onFailureQueue ??
+      new WorkQueue(this, 'OnFailureQueue', {
+        alarmTopic: this.alarmTopic,
+        removalPolicy,
+        // Its own group on the dashboard, unless this construct has none.
+        dashboard: props.dashboard === false ? false : undefined,
+      });
 
     this.readPolicy = grantToHandler(
       this,
@@ -379,6 +393,12 @@ export class StreamProcessingFunction extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
+
+    addAlarmMetricWidgets('StreamProcessingFunction', this, props.dashboard, () => [
+      this.errorsAlarm,
+      this.iteratorAgeAlarm,
+      this.discardedRecordsAlarm,
+    ]);
   }
 
   /**

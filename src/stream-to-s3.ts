@@ -13,6 +13,7 @@ import { EncryptedStream } from './encrypted-stream';
 import { acknowledge, ACKNOWLEDGMENTS, wildcardResource } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { regionalServiceName } from './private/aws-names';
+import { addStreamToS3Widgets } from './private/dashboard/stream-to-s3';
 import { validateGrantee, validateReference, writtenAs } from './private/encrypted-stream/values';
 import { allowCloudWatchLogsToUseKey } from './private/key-policies';
 import { STREAM_READ_ACTIONS } from './private/kinesis-actions';
@@ -391,6 +392,13 @@ export interface StreamToS3Props {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const DELIVERY_LOG_STREAM = 'DestinationDelivery';
@@ -513,6 +521,8 @@ export class StreamToS3 extends Construct {
       this.createdStream = new EncryptedStream(this, 'Stream', {
         alarmTopic: this.alarmTopic,
         removalPolicy: this.removalPolicy,
+        // Its own group on the dashboard, unless this construct has none.
+        dashboard: props.dashboard === false ? false : undefined,
       });
       this.sourceStream = this.createdStream;
     }
@@ -694,6 +704,8 @@ export class StreamToS3 extends Construct {
         `${this.node.path} has more active partitions than Firehose allows (500 by default): records of further partitions go to the error prefix; use fewer partition key values, a shorter buffering interval, or ask for a higher quota.`,
       );
     }
+
+    addStreamToS3Widgets(this, props.dashboard);
   }
 
   /**

@@ -16,6 +16,7 @@ import {
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
 import { regionalServiceName } from './private/aws-names';
+import { addTopicFanOutWidgets } from './private/dashboard/topic-fan-out';
 import { FIFO_SUFFIX, nameSaysFifo } from './private/fifo';
 import { grantWithKey } from './private/grants';
 import { serviceKeyStatement } from './private/key-policies';
@@ -129,6 +130,14 @@ export interface TopicFanOutProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)). Queues created by
+   * `addQueue` add groups of their own unless their options say `dashboard: false`, or this is false.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /**
@@ -230,6 +239,8 @@ export class TopicFanOut extends sns.TopicBase {
   private sharedDeadLetterQueueWiring?: QueueWiring;
   private sharedDeadLetterQueueNotEmptyAlarm?: cloudwatch.Alarm;
   private sharedDeadLetterQueueMessageAgeAlarm?: cloudwatch.Alarm;
+  /** Whether the fan-out has a group on the stack's dashboard; the queues `addQueue` creates follow it. */
+  private readonly dashboardEnabled: boolean;
 
   constructor(scope: Construct, id: string, props: TopicFanOutProps = {}) {
     // As an sns.ITopic the fan-out lives where its topic does: grants across accounts depend on it.
@@ -294,6 +305,8 @@ export class TopicFanOut extends sns.TopicBase {
       this.metric('NumberOfNotificationsFailedToRedriveToDlq'),
       `SNS could not move undeliverable notifications of ${this.node.path} to a subscription dead-letter queue: they are lost for that subscriber. Check the dead-letter queue's policy and key.`,
     );
+
+    this.dashboardEnabled = addTopicFanOutWidgets(this, props.dashboard);
   }
 
   /** The queues created by `addQueue`, in the order they were added. */
@@ -419,6 +432,7 @@ export class TopicFanOut extends sns.TopicBase {
       fifo,
       alarmTopic: options.alarmTopic ?? this.alarmTopic,
       removalPolicy: options.removalPolicy ?? this.removalPolicy,
+      dashboard: this.dashboardEnabled ? options.dashboard : false,
     });
     this.createdQueues.push(queue);
     if (options.removalPolicy === undefined) {
@@ -1041,6 +1055,8 @@ export class TopicFanOut extends sns.TopicBase {
       encryption: WorkQueueEncryption.KMS,
       alarmTopic: this.alarmTopic,
       removalPolicy: this.removalPolicy,
+      // The fan-out's group shows its depth per subscriber, and its alarms.
+      dashboard: false,
     });
     this.sharedDeadLetterQueue = queue;
     this.sharedDeadLetterQueueWiring = letTopicSendTo(this.topicArn, queue, {

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledge, ACKNOWLEDGMENTS } from './private/acknowledgments';
 import { notifyingAlarm } from './private/alarms';
 import { AWS_MANAGED_SQS_KEY_ALIAS, isAwsManagedKey } from './private/aws-managed-keys';
+import { addWorkQueueWidgets } from './private/dashboard/work-queue';
 import { FIFO_SUFFIX, resolveFifo, withoutFifoSuffix } from './private/fifo';
 import { grantWithKey } from './private/grants';
 import { generatePhysicalName } from './private/naming';
@@ -181,6 +182,13 @@ export interface WorkQueueProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Adds this construct's widget group to the stack's dashboard (StackDashboard.of(this)).
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 const SQS_NAME_MAX_LENGTH = 80;
@@ -362,6 +370,8 @@ export class WorkQueue extends sqs.QueueBase {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       });
     }
+
+    addWorkQueueWidgets(this, props.dashboard);
   }
 
   /** Every alarm of this queue. */
