@@ -118,6 +118,11 @@ project.compileTask.exec('ts-node --project projenrc/tsconfig.json projenrc/lazy
 project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
 project.postCompileTask.exec('jsii-rosetta extract --strict --fail');
 
+// The API reference in Python and Java as well as TypeScript (API.md): names, signatures and types as those
+// users write them.
+project.tasks.tryFind('docgen')!.exec('jsii-docgen --language python --output API.python.md');
+project.tasks.tryFind('docgen')!.exec('jsii-docgen --language java --output API.java.md');
+
 // Package every language in CI too (projen packages only JavaScript when CI is set).
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package-all')!);
