@@ -130,7 +130,8 @@ project.packageTask.spawn(project.tasks.tryFind('package-all')!);
 // The README's examples, as jsii-rosetta translates them to Python, run against the wheel just built and
 // compared with the TypeScript examples' templates (tools/readme-examples.ts): a wrong translation fails CI.
 const readmeExamples = project.addTask('readme-examples', {
-  description: "Run the README's examples in Python against dist/python's wheel; their templates must match TypeScript's",
+  description:
+    "Run the README's examples in Python against dist/python's wheel; their templates must match TypeScript's",
   exec: 'ts-node --prefer-ts-exts tools/readme-examples.ts',
 });
 project.packageTask.spawn(readmeExamples);
@@ -150,10 +151,10 @@ project.package.file.addOverride('overrides', {
 // build needs; the modules still come from the Go module proxy.
 project.tasks.tryFind('package:go')?.env('GOSUMDB', 'off');
 
-// app/ and tools/ are linted with type information like src/ and test/.
+// app/ is linted with type information like src/ and test/ (tools/ and harness/ have tsconfigs of their own).
 project
   .tryFindObjectFile('.eslintrc.json')
-  ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts', 'tools/*.ts', 'tools/*/*.ts']);
+  ?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'app/*.ts']);
 
 // harness/ (the dev harness: local AWS, access proofs, compliance, scenarios) too, through a tsconfig
 // of its own: eslint's project service takes the tsconfig.json nearest to a file (the root one covers
@@ -165,6 +166,14 @@ const harnessTsconfig = new javascript.TypescriptConfig(project, {
   compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
 });
 harnessTsconfig.addExtends(project.tsconfig!);
+// tools/ (the main job's, benchmark's and checks' scripts) the same way: too many files for allowDefaultProject.
+const toolsTsconfig = new javascript.TypescriptConfig(project, {
+  fileName: 'tools/tsconfig.json',
+  include: ['**/*.ts'],
+  exclude: ['node_modules'],
+  compilerOptions: { noEmit: true, rootDir: '..', isolatedModules: true },
+});
+toolsTsconfig.addExtends(project.tsconfig!);
 
 // Never ship the dev harness, the local AWS venv or synthesized templates in the npm package.
 project.addPackageIgnore('/harness/');
@@ -226,7 +235,9 @@ new JsonFile(project, 'jest.peer-minimum.json', {
 const peerMinimumTests = project.addTask('test:peer-minimum', {
   description: `Run the unit tests against aws-cdk-lib ${CDK_PEER_MINIMUM}, the peer minimum`,
   steps: [
-    { exec: `mkdir -p ${PEER_MINIMUM_DIR} && echo '{"name":"peer-minimum","private":true}' > ${PEER_MINIMUM_DIR}/package.json` },
+    {
+      exec: `mkdir -p ${PEER_MINIMUM_DIR} && echo '{"name":"peer-minimum","private":true}' > ${PEER_MINIMUM_DIR}/package.json`,
+    },
     {
       exec: `npm install --prefix ${PEER_MINIMUM_DIR} --no-audit --no-fund --ignore-scripts --no-package-lock aws-cdk-lib@${CDK_PEER_MINIMUM}`,
     },
